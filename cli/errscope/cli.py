@@ -1,0 +1,305 @@
+"""The `errscope` command: parse arguments, call one library function, hand the result to a writer.
+
+`main(argv)` returns the exit status and never lets a traceback out (unless --debug); errors
+print as `errscope: error: ...` plus a hint on stderr. stdout carries data only.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import datetime, timezone
+from typing import Annotated
+
+import typer
+
+try:  # Typer >= 0.22 vendors Click; older releases use the click package.
+    from typer._click import exceptions as click_exceptions
+except ImportError:  # pragma: no cover - depends on the installed Typer
+    from click import exceptions as click_exceptions  # type: ignore[no-redef]
+
+from errscope import __version__
+from errscope.errors import ErrscopeError, ExitStatus, UsageError
+from errscope.formats import Format, emit, render, stream_is_terminal
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 ok; 1 a check failed; 2 usage or registry error; 3 input error; "
+    "130 interrupted."
+)
+
+app = typer.Typer(
+    name="errscope",
+    help="Re-run an LLM error-classification registry over stored error rows and report "
+    "what it would move.\n\n" + EXIT_CODES_HELP,
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_state = {"debug": False}
+
+RegistryOpt = Annotated[
+    str | None,
+    typer.Option("--registry", "-r", help="Registry TOML file, or a built-in name (default)."),
+]
+ConfigOpt = Annotated[
+    str | None, typer.Option("--config", help="Config TOML: registry, [mapping], source rules.")
+]
+MapOpt = Annotated[
+    list[str] | None,
+    typer.Option("--map", help="Column mapping FIELD=PATH (type, message, status, provider, "
+                 "model, feature, source, user, timestamp, id, reason). Repeatable."),
+]
+SinceOpt = Annotated[
+    str | None, typer.Option("--since", help="Only rows at or after this UTC date/time.")
+]
+UntilOpt = Annotated[
+    str | None, typer.Option("--until", help="Only rows before this UTC date/time.")
+]
+WhereOpt = Annotated[
+    str | None,
+    typer.Option("--where", help="Filter on canonical columns, e.g. \"provider = 'openai'\"."),
+]
+SourceRuleOpt = Annotated[
+    list[str] | None,
+    typer.Option("--source-rule", help="CONDITION => SOURCE for rows without a source column. "
+                 "Repeatable; replaces the default rule (provider = 'lobehub' => platform)."),
+]
+SkipBadOpt = Annotated[
+    bool, typer.Option("--skip-bad-rows", help="Count and skip malformed rows instead of failing.")
+]
+OutOpt = Annotated[str | None, typer.Option("--out", "-o", help="Write to FILE instead of stdout.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"errscope {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+def _parse_time(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise UsageError(
+            f"{option} {value!r} is not a date or date-time", hint="use e.g. 2026-11-01 or "
+            "2026-11-01T12:00:00Z (UTC)"
+        ) from exc
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    return parsed
+
+
+def _load_options(
+    config: str | None,
+    mapping: list[str] | None,
+    since: str | None,
+    until: str | None,
+    where: str | None,
+    source_rules: list[str] | None,
+    skip_bad_rows: bool,
+) -> tuple[object, str | None]:
+    from errscope.config import load_config, parse_rule_option
+    from errscope.loader import DEFAULT_SOURCE_RULES, LoadOptions
+    from errscope.mapping import build_mapping, parse_map_options
+
+    settings = load_config(config)
+    overrides = dict(settings.mapping)
+    overrides.update(parse_map_options(mapping or []))
+    rules = (
+        tuple(parse_rule_option(r) for r in source_rules)
+        if source_rules
+        else settings.source_rules
+        if settings.source_rules is not None
+        else DEFAULT_SOURCE_RULES
+    )
+    start, end = _parse_time(since, "--since"), _parse_time(until, "--until")
+    if start and end and start >= end:
+        raise UsageError(f"--since {since} is not before --until {until}")
+    options = LoadOptions(
+        mapping=build_mapping(overrides),
+        since=start,
+        until=end,
+        where=where,
+        source_rules=rules,
+        skip_bad_rows=skip_bad_rows,
+    )
+    return options, settings.registry
+
+
+def _progress():  # type: ignore[no-untyped-def]
+    """A progress callback that shows a Rich bar on stderr once a load takes over a second."""
+    if not stream_is_terminal(sys.stderr):
+        return None
+    state: dict[str, object] = {"start": time.monotonic(), "bar": None}
+
+    def update(fraction: float) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeElapsedColumn
+
+        bar = state["bar"]
+        if bar is None:
+            if fraction >= 1.0 or time.monotonic() - float(state["start"]) < 1.0:  # type: ignore[arg-type]
+                return
+            bar = Progress(
+                "loading", BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+                console=Console(stderr=True), transient=True,
+            )
+            bar.start()
+            state["bar"], state["task"] = bar, bar.add_task("load", total=1.0)
+        bar.update(state["task"], completed=fraction)  # type: ignore[attr-defined]
+        if fraction >= 1.0:
+            bar.stop()  # type: ignore[attr-defined]
+
+    return update
+
+
+def _write(report: object, fmt: Format, out: str | None, primary: str | None = None) -> None:
+    if fmt == Format.parquet and out is None:
+        raise UsageError("--format parquet needs --out FILE", hint="parquet is binary")
+    color = fmt == Format.table and out is None and stream_is_terminal(sys.stdout)
+    emit(render(report, fmt, primary=primary, color=color), out)  # type: ignore[arg-type]
+
+
+def _note(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def _restrict(fmt: Format, allowed: tuple[Format, ...], command: str) -> None:
+    if fmt not in allowed:
+        raise UsageError(
+            f"{command} writes {', '.join(f.value for f in allowed)}, not {fmt.value}",
+        )
+
+
+@app.command()
+def analyze(
+    inputs: Annotated[list[str], typer.Argument(help="Files, globs or folders of exported rows.")],
+    registry: RegistryOpt = None,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="table, json or markdown.")
+    ] = Format.table,
+    out: OutOpt = None,
+    config: ConfigOpt = None,
+    mapping: MapOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    where: WhereOpt = None,
+    source_rule: SourceRuleOpt = None,
+    skip_bad_rows: SkipBadOpt = False,
+    full_rerun: Annotated[
+        bool, typer.Option("--full-rerun", help="Classify every row as if it were a catch-all.")
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Rows per table.")] = 15,
+) -> None:
+    """Re-run the registry over exported rows: fallback share, top codes and moves, sources."""
+    from errscope.analysis import AnalyzeOptions
+    from errscope.analysis import analyze as run_analysis
+    from errscope.registry import load_registry
+
+    _restrict(fmt, (Format.table, Format.json, Format.markdown), "analyze")
+    options, config_registry = _load_options(
+        config, mapping, since, until, where, source_rule, skip_bad_rows
+    )
+    loaded_registry = load_registry(registry or config_registry)
+    report = run_analysis(
+        inputs, loaded_registry, options,  # type: ignore[arg-type]
+        AnalyzeOptions(limit=limit, full_rerun=full_rerun), progress=_progress(),
+    )
+    inputs_meta = report.meta["inputs"]
+    for bad in inputs_meta["bad_rows"]:
+        _note(f"errscope: skipped malformed row {bad['file']}:{bad['line']}: {bad['text']!r}")
+    if inputs_meta["rows_analysed"] == 0:
+        _note("errscope: note: no rows to analyse (all skipped or the input is empty)")
+    if fmt != Format.table:
+        for line in report.headline:
+            _note(f"errscope: {line}")
+    _write(report, fmt, out)
+
+
+@app.command()
+def classify(
+    message: Annotated[
+        str | None, typer.Argument(help="The error message (omit with --file).")
+    ] = None,
+    status: Annotated[int | None, typer.Option("--status", help="Upstream HTTP status.")] = None,
+    stored_type: Annotated[
+        str, typer.Option("--type", help="The stored code the row carries.")
+    ] = "ProviderBizError",
+    provider: Annotated[str | None, typer.Option("--provider", help="Provider id.")] = None,
+    file: Annotated[
+        str | None, typer.Option("--file", help="JSON Lines of {message, status, type, provider}.")
+    ] = None,
+    registry: RegistryOpt = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    out: OutOpt = None,
+    full_rerun: Annotated[
+        bool, typer.Option("--full-rerun", help="Treat the stored code as a catch-all.")
+    ] = False,
+) -> None:
+    """Classify one message (or a file of them): code, id, and which step decided."""
+    from errscope.classify import Case, read_cases
+    from errscope.classify import classify as run_classify
+    from errscope.registry import load_registry
+
+    if (message is None) == (file is None):
+        raise UsageError("give a MESSAGE or --file, not both or neither")
+    cases = read_cases(file) if file else [Case(message or "", status, stored_type, provider)]
+    report = run_classify(load_registry(registry), cases, full_rerun=full_rerun)
+    _write(report, fmt, out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    _state["debug"] = "--debug" in args
+    try:
+        result = app(args=args, prog_name="errscope", standalone_mode=False)
+        return int(result) if isinstance(result, int) else ExitStatus.OK
+    except ErrscopeError as exc:
+        if _state["debug"]:
+            raise
+        print(f"errscope: error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"hint: {exc.hint}", file=sys.stderr)
+        return exc.exit_status
+    except (click_exceptions.Exit, typer.Exit) as exc:
+        return exc.exit_code
+    except click_exceptions.UsageError as exc:
+        print(f"errscope: error: {exc.format_message()}", file=sys.stderr)
+        command = exc.ctx.command_path if exc.ctx else "errscope"
+        print(f"hint: see '{command} --help'", file=sys.stderr)
+        return ExitStatus.USAGE
+    except (click_exceptions.Abort, typer.Abort):
+        print("errscope: error: interrupted", file=sys.stderr)
+        return ExitStatus.INTERRUPTED
+    except KeyboardInterrupt:
+        print("errscope: error: interrupted", file=sys.stderr)
+        return ExitStatus.INTERRUPTED
+    except BrokenPipeError:
+        return ExitStatus.OK
+    except Exception as exc:  # a bug: one line unless --debug
+        if _state["debug"]:
+            raise
+        print(f"errscope: error: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print("hint: rerun with --debug for the traceback and report it", file=sys.stderr)
+        return ExitStatus.USAGE
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

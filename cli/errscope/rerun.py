@@ -1,0 +1,101 @@
+"""Re-running a registry over loaded rows: classify distinct tuples once, join back in DuckDB.
+
+Rows are never classified one by one: the (stored code, message, status, provider) tuples are
+deduplicated by DuckDB, decided in Python with one multi-pattern pass per distinct message, and
+the decisions joined back as the `classified` view that every report query reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+from errscope import queries
+from errscope.refine import NO_CODE, Refiner
+from errscope.registry import Registry
+
+
+@dataclass(frozen=True)
+class RerunStats:
+    """How much work the re-run did."""
+
+    distinct_tuples: int
+    distinct_messages: int
+
+
+def rerun(
+    con: duckdb.DuckDBPyConnection,
+    registry: Registry,
+    *,
+    full_rerun: bool = False,
+    prefix: str = "",
+) -> RerunStats:
+    """Create `{prefix}decisions`, `{prefix}codes` and the `{prefix}classified` view over `rows`."""
+    refiner = Refiner(registry, full_rerun=full_rerun)
+    stored = [r[0] for r in con.execute("SELECT DISTINCT type FROM rows").fetchall()]
+    looked_at = sorted({s if s is not None else NO_CODE for s in stored if refiner.needs_message(s)})
+    tuples = queries.arrow(con, "distinct-tuples", refinable=looked_at or ["\x00"])
+    types = tuples.column("type").to_pylist()
+    messages = tuples.column("message").to_pylist()
+    statuses = tuples.column("status").to_pylist()
+    providers = tuples.column("provider").to_pylist()
+    decisions = list(refiner.decide_many(zip(types, messages, statuses, providers, strict=True)))
+    table = pa.table(
+        {
+            "type": pa.array(types, pa.string()),
+            "message": pa.array(messages, pa.string()),
+            "status": pa.array(statuses, pa.int32()),
+            "provider": pa.array(providers, pa.string()),
+            "new_code": pa.array([d.code for d in decisions], pa.string()),
+            "step": pa.array([d.step for d in decisions], pa.string()),
+            "pattern_position": pa.array(
+                [d.pattern.position if d.pattern else None for d in decisions], pa.int32()
+            ),
+            "status_used": pa.array([d.status for d in decisions], pa.int32()),
+            "n": tuples.column("n"),
+        }
+    )
+    con.execute(f"CREATE OR REPLACE TABLE {prefix}looked (type VARCHAR)")
+    if looked_at:
+        con.executemany(f"INSERT INTO {prefix}looked VALUES (?)", [[t] for t in looked_at])
+    con.register(f"{prefix}decisions_arrow", table)
+    con.execute(
+        f"CREATE OR REPLACE TABLE {prefix}decisions AS SELECT * FROM {prefix}decisions_arrow"
+    )
+    con.unregister(f"{prefix}decisions_arrow")
+    names = set(stored) | {d.code for d in decisions}
+    _register_codes(con, registry, names, f"{prefix}codes")
+    con.execute(
+        queries.get("classified").sql.replace("{prefix}", prefix)
+    )
+    distinct_messages = len({m for m, t in zip(messages, types, strict=True) if t in looked_at})
+    return RerunStats(distinct_tuples=len(types), distinct_messages=distinct_messages)
+
+
+def _register_codes(
+    con: duckdb.DuckDBPyConnection, registry: Registry, names: set[str | None], table: str
+) -> None:
+    """A code table for every name seen (aliases and unspecified names included)."""
+    rows = []
+    for name in sorted({n if n is not None else NO_CODE for n in names}):
+        spec = registry.spec(name)
+        rows.append(
+            {
+                "name": name,
+                "code": spec.name if spec else name,
+                "numeric_id": spec.id if spec else None,
+                "category": spec.category if spec else "unspecified",
+                "severity": spec.severity if spec else None,
+                "attribution": spec.attribution if spec else None,
+                "retryable": spec.retryable if spec else False,
+                "count_as_failure": spec.count_as_failure if spec else True,
+                "fallback": registry.is_fallback(name),
+                "specified": spec is not None,
+            }
+        )
+    arrow = pa.Table.from_pylist(rows)
+    con.register(f"{table}_arrow", arrow)
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {table}_arrow")
+    con.unregister(f"{table}_arrow")

@@ -1,0 +1,18 @@
+-- name: reclassifications
+-- description: Stored -> re-run code pairs that changed, by rows, with the most frequent message as an example.
+-- params: limit
+WITH cells AS (
+  SELECT stored_code, new_code, message, count(*) AS n
+  FROM classified
+  WHERE stored_resolved <> new_code
+  GROUP BY ALL
+)
+SELECT
+  stored_code AS from_code,
+  new_code AS to_code,
+  sum(n)::BIGINT AS rows,
+  first(message ORDER BY n DESC, message) AS example
+FROM cells
+GROUP BY ALL
+ORDER BY rows DESC, from_code, to_code
+LIMIT $limit
