@@ -96,7 +96,6 @@ def _report(
         "work": {
             "distinct_tuples": stats.distinct_tuples,
             "distinct_messages": stats.distinct_messages,
-            "seconds": round(seconds, 3),
         },
     }
     headline = [
@@ -111,6 +110,7 @@ def _report(
         f"retry impact: {retry['became_retryable']} rows become retryable, "
         f"{retry['stopped_retryable']} stop being retryable",
     ]
+    notes = [f"re-ran {stats.distinct_tuples} distinct tuples in {seconds:.2f}s"]
     sections = [
         Section(
             "codes", "Top codes after the re-run",
@@ -134,7 +134,7 @@ def _report(
         ),
         Section("steps", "Deciding step", ["step", "rows"], steps),
     ]
-    return Report(command="analyze", meta=meta, headline=headline, sections=sections)
+    return Report(command="analyze", meta=meta, headline=headline, sections=sections, notes=notes)
 
 
 def _truncate(text: str | None, width: int = 160) -> str | None:

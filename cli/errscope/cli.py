@@ -228,6 +228,8 @@ def analyze(
     if fmt != Format.table:
         for line in report.headline:
             _note(f"errscope: {line}")
+    for line in report.notes:
+        _note(f"errscope: {line}")
     _write(report, fmt, out)
 
 

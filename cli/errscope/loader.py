@@ -349,7 +349,7 @@ def _parquet_select(
 
     reader = f"read_parquet(${param}, union_by_name = true, filename = true)"
     try:
-        schema = con.execute(f"SELECT * FROM {reader} LIMIT 0", {param: paths}).to_arrow_table()
+        schema = con.sql(f"SELECT * FROM {reader} LIMIT 0", params={param: paths}).to_arrow_table()
     except duckdb.Error as exc:
         raise _input_error(exc, [InputFile(p, PARQUET, False) for p in paths]) from exc
     types = {f.name: f.type for f in schema.schema}
@@ -432,7 +432,7 @@ def _staging_sql(staged: str, options: LoadOptions, params: dict[str, object]) -
     how_case = "CASE WHEN _source_raw IS NOT NULL THEN 'source column' " + "".join(
         f"WHEN coalesce({cond}, false) THEN $rule_label{n} " for cond, n in rules
     ) + "ELSE 'no source column and no rule' END"
-    where = check_filter(options.where, columns) if options.where else "true"
+    where = check_filter(options.where, columns) if options.where is not None else "true"
     params["since"] = options.since
     params["until"] = options.until
     others = ", ".join(c for c in CANONICAL_COLUMNS if c != "source")

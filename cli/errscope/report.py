@@ -30,6 +30,7 @@ class Report:
     meta: dict[str, Any]
     headline: list[str] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # stderr only: timings and the like
 
     def section(self, name: str) -> Section:
         for section in self.sections:

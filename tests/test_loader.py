@@ -1,0 +1,218 @@
+"""Loading: shapes, formats sniffed from content, folders and globs, accounting, filters."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from conftest import lobehub_row, write_jsonl
+
+from errscope.errors import InputError, QueryError
+from errscope.loader import LoadOptions, SourceRule, connect, load
+from errscope.mapping import build_mapping
+
+
+def loaded(paths: list[str], **options: object) -> tuple[dict[str, int], list[tuple]]:
+    con = connect()
+    report = load(con, paths, LoadOptions(**options))  # type: ignore[arg-type]
+    rows = con.execute(
+        "SELECT id, type, message, status, provider, source FROM rows ORDER BY id"
+    ).fetchall()
+    assert report.rows_read == report.rows_analysed + sum(report.skipped.values())
+    return report.dispositions, rows
+
+
+def test_error_as_object_and_as_json_string(tmp_path: Path) -> None:
+    obj = lobehub_row(1, "ProviderBizError", "boom", body={"status": 429})
+    text = lobehub_row(2, 500, "crash", body={"statusCode": 503})
+    text["error"] = json.dumps(text["error"])
+    counts, rows = loaded([str(write_jsonl(tmp_path / "a.jsonl", [obj, text]))])
+    assert counts == {"analysed": 2}
+    assert rows == [
+        ("op_1", "ProviderBizError", "boom", 429, "openai", "unknown"),
+        ("op_2", "500", "crash", 503, "openai", "unknown"),
+    ]
+
+
+def test_structured_status_order(tmp_path: Path) -> None:
+    rows = [
+        lobehub_row(1, "ProviderBizError", "m", body={"status": 429, "statusCode": 500,
+                                                      "error": {"status": 402}}),
+        lobehub_row(2, "ProviderBizError", "m", body={"statusCode": 500, "error": {"status": 402}}),
+        lobehub_row(3, "ProviderBizError", "m", body={"error": {"status": 402}}),
+        lobehub_row(4, "ProviderBizError", "m", body={"error": {"status": "RESOURCE_EXHAUSTED"}}),
+        lobehub_row(5, "ProviderBizError", "m", body={"status": "429"}),
+    ]
+    _, got = loaded([str(write_jsonl(tmp_path / "s.jsonl", rows))])
+    assert [r[3] for r in got] == [429, 500, 402, None, 429]
+
+
+def test_http_status_of_lobehub_client_is_not_the_upstream_status(tmp_path: Path) -> None:
+    row = lobehub_row(1, "ProviderBizError", "m")
+    row["error"]["httpStatus"] = 471  # type: ignore[index]
+    _, got = loaded([str(write_jsonl(tmp_path / "h.jsonl", [row]))])
+    assert got[0][3] is None
+
+
+def test_gzip_json_array_and_parquet_sniffed_from_content(tmp_path: Path) -> None:
+    rows = [lobehub_row(i, "ProviderBizError", f"m{i}") for i in range(3)]
+    write_jsonl(tmp_path / "a.data", rows[:1], gz=True)  # gzip JSONL with no telling suffix
+    (tmp_path / "b.json").write_text(json.dumps(rows[1:2]))
+    table = pa.Table.from_pylist(rows[2:])
+    pq.write_table(table, tmp_path / "c.bin")  # parquet with a wrong suffix
+    counts, got = loaded([str(tmp_path / "a.data"), str(tmp_path / "b.json"), str(tmp_path / "c.bin")])
+    assert counts == {"analysed": 3}
+    assert [r[2] for r in got] == ["m0", "m1", "m2"]
+
+
+def test_parquet_with_error_as_string(tmp_path: Path) -> None:
+    rows = [lobehub_row(1, "ProviderBizError", "m", body={"status": 503})]
+    rows[0]["error"] = json.dumps(rows[0]["error"])
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "x.parquet")
+    _, got = loaded([str(tmp_path / "x.parquet")])
+    assert got == [("op_1", "ProviderBizError", "m", 503, "openai", "unknown")]
+
+
+def test_folders_globs_and_hive_layouts(tmp_path: Path) -> None:
+    for day in ("2026-11-01", "2026-11-02"):
+        folder = tmp_path / f"dt={day}"
+        folder.mkdir()
+        pq.write_table(
+            pa.Table.from_pylist([lobehub_row(int(day[-1]), "ProviderBizError", day)]),
+            folder / "part-0.parquet",
+        )
+    write_jsonl(tmp_path / "extra.jsonl", [lobehub_row(9, "X", "j")])
+    (tmp_path / "README.txt").write_text("not data")
+    counts, _ = loaded([str(tmp_path)])
+    assert counts == {"analysed": 3}
+    counts, _ = loaded([str(tmp_path / "dt=*" / "*.parquet")])
+    assert counts == {"analysed": 2}
+
+
+def test_rows_without_error_are_counted_and_left_out(tmp_path: Path) -> None:
+    rows = [
+        lobehub_row(1, "ProviderBizError", "m"),
+        {"id": "op_2", "status": "done", "error": None},
+        {"id": "op_3", "status": "done"},
+        {"id": "op_4", "status": "error", "error": {"body": {}}},
+    ]
+    path = write_jsonl(tmp_path / "a.jsonl", rows)
+    path.write_text(path.read_text() + "\n   \n")
+    counts, _ = loaded([str(path)])
+    assert counts == {
+        "analysed": 1, "no error recorded": 2, "error without type or message": 1, "blank line": 2,
+    }
+
+
+def test_malformed_line_stops_with_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    good = json.dumps(lobehub_row(1, "ProviderBizError", "m"))
+    path.write_text(f"{good}\n{good}\n{{\"id\": \"op_3\", oops\n{good}\n[1, 2]\n")
+    with pytest.raises(InputError) as info:
+        loaded([str(path)])
+    assert f"{path}:3" in info.value.message and "2 malformed in all" in info.value.message
+    assert "--skip-bad-rows" in (info.value.hint or "")
+
+
+def test_skip_bad_rows_counts_them(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    good = json.dumps(lobehub_row(1, "ProviderBizError", "m"))
+    path.write_text(f"{good}\nnot json\n{good}\n")
+    con = connect()
+    report = load(con, [str(path)], LoadOptions(skip_bad_rows=True))
+    assert report.dispositions == {"analysed": 2, "malformed row": 1}
+    assert [(b.line, b.text) for b in report.bad_rows] == [(2, "not json")]
+
+
+def test_empty_file_reads_as_zero_rows(tmp_path: Path) -> None:
+    (tmp_path / "empty.jsonl").write_text("")
+    counts, rows = loaded([str(tmp_path / "empty.jsonl")])
+    assert counts == {} and rows == []
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("x.jsonl", b"hello world\n", "not JSON Lines, a JSON array or Parquet"),
+        ("x.jsonl.gz", gzip.compress(b'{"a":1}\n')[:12], "gzip data is corrupt or truncated"),
+    ],
+)
+def test_unreadable_inputs(tmp_path: Path, name: str, content: bytes, expected: str) -> None:
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(InputError) as info:
+        loaded([str(tmp_path / name)])
+    assert expected in info.value.message
+
+
+def test_missing_paths(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        loaded([str(tmp_path / "missing.jsonl")])
+    with pytest.raises(InputError, match="no file matches"):
+        loaded([str(tmp_path / "*.parquet")])
+
+
+def test_codes_without_spec_load_under_their_own_name(tmp_path: Path) -> None:
+    rows = [lobehub_row(1, 500, "a"), lobehub_row(2, "pg_23505", "b"), lobehub_row(3, "Weird", "c")]
+    _, got = loaded([str(write_jsonl(tmp_path / "a.jsonl", rows))])
+    assert [r[1] for r in got] == ["500", "pg_23505", "Weird"]
+
+
+def test_column_mapping_for_other_shapes(tmp_path: Path) -> None:
+    rows = [{"rid": "r1", "err_code": "ProviderBizError", "err_msg": "429 slow down",
+             "http": 429, "vendor": "groq", "key_source": "BYOK", "when": "2026-11-03T01:02:03Z"}]
+    mapping = build_mapping({"id": "rid", "type": "err_code", "message": "err_msg",
+                             "status": "http", "provider": "vendor", "source": "key_source",
+                             "timestamp": "when"})
+    con = connect()
+    load(con, [str(write_jsonl(tmp_path / "o.jsonl", rows))], LoadOptions(mapping=mapping))
+    got = con.execute("SELECT id, type, message, status, provider, source, ts FROM rows").fetchall()
+    assert got[0][:6] == ("r1", "ProviderBizError", "429 slow down", 429, "groq", "byok")
+    assert got[0][6].isoformat() == "2026-11-03T01:02:03"
+
+
+def test_since_until_and_where(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    rows = [lobehub_row(i, "ProviderBizError", f"m{i}", provider=p)
+            for i, p in enumerate(["openai", "anthropic", "openai", "lobehub"])]
+    path = str(write_jsonl(tmp_path / "a.jsonl", rows))
+    counts, got = loaded([path], since=datetime(2026, 11, 2), until=datetime(2026, 11, 4))
+    assert counts == {"analysed": 2, "before --since": 1, "at or after --until": 1}
+    counts, got = loaded([path], where="provider = 'openai' AND message LIKE 'm%'")
+    assert counts == {"analysed": 2, "excluded by --where": 2}
+    assert [r[5] for r in loaded([path])[1]] == ["unknown", "unknown", "unknown", "platform"]
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "provider = (SELECT 'x')",
+        "read_text('/etc/passwd') IS NOT NULL",
+        "nosuchcolumn = 1",
+        "1=1; DROP TABLE staged",
+        "provider = 'a' UNION SELECT 1",
+        "",
+    ],
+)
+def test_unsafe_or_invalid_where_is_refused(tmp_path: Path, where: str) -> None:
+    path = str(write_jsonl(tmp_path / "a.jsonl", [lobehub_row(1, "X", "m")]))
+    with pytest.raises(QueryError):
+        loaded([path], where=where)
+
+
+def test_source_rules_never_guess_silently(tmp_path: Path) -> None:
+    rows = [lobehub_row(1, "X", "m", provider="lobehub"), lobehub_row(2, "X", "m", provider="openai"),
+            {**lobehub_row(3, "X", "m", provider="openai"), "source": "platform"}]
+    path = str(write_jsonl(tmp_path / "a.jsonl", rows))
+    con = connect()
+    load(con, [path], LoadOptions(source_rules=(SourceRule("provider <> 'lobehub'", "byok"),)))
+    got = con.execute("SELECT id, source, source_how FROM rows ORDER BY id").fetchall()
+    assert got == [
+        ("op_1", "unknown", "no source column and no rule"),
+        ("op_2", "byok", "rule 1: provider <> 'lobehub' => byok"),
+        ("op_3", "platform", "source column"),
+    ]
