@@ -18,6 +18,10 @@ try:  # Typer >= 0.22 vendors Click; older releases use the click package.
 except ImportError:  # pragma: no cover - depends on the installed Typer
     from click import exceptions as click_exceptions  # type: ignore[no-redef]
 
+_EXIT = tuple({typer.Exit, getattr(click_exceptions, "Exit", typer.Exit)})
+_ABORT = tuple({typer.Abort, getattr(click_exceptions, "Abort", typer.Abort)})
+_NO_ARGS = getattr(click_exceptions, "NoArgsIsHelpError", ())
+
 from errscope import __version__
 from errscope.errors import ErrscopeError, ExitStatus, UsageError
 from errscope.formats import Format, emit, render, stream_is_terminal
@@ -279,14 +283,17 @@ def main(argv: list[str] | None = None) -> int:
         if exc.hint:
             print(f"hint: {exc.hint}", file=sys.stderr)
         return exc.exit_status
-    except (click_exceptions.Exit, typer.Exit) as exc:
-        return exc.exit_code
+    except _EXIT as exc:
+        return int(exc.exit_code)
     except click_exceptions.UsageError as exc:
+        if _NO_ARGS and isinstance(exc, _NO_ARGS) and exc.ctx is not None:
+            print(exc.ctx.get_help(), file=sys.stderr)
+            return ExitStatus.USAGE
         print(f"errscope: error: {exc.format_message()}", file=sys.stderr)
         command = exc.ctx.command_path if exc.ctx else "errscope"
         print(f"hint: see '{command} --help'", file=sys.stderr)
         return ExitStatus.USAGE
-    except (click_exceptions.Abort, typer.Abort):
+    except _ABORT:
         print("errscope: error: interrupted", file=sys.stderr)
         return ExitStatus.INTERRUPTED
     except KeyboardInterrupt:

@@ -17,6 +17,16 @@ from errscope.refine import NO_CODE, Refiner
 from errscope.registry import Registry
 
 
+_CODES_SCHEMA = pa.schema(
+    [
+        ("name", pa.string()), ("code", pa.string()), ("numeric_id", pa.string()),
+        ("category", pa.string()), ("severity", pa.string()), ("attribution", pa.string()),
+        ("retryable", pa.bool_()), ("count_as_failure", pa.bool_()), ("fallback", pa.bool_()),
+        ("specified", pa.bool_()),
+    ]
+)
+
+
 @dataclass(frozen=True)
 class RerunStats:
     """How much work the re-run did."""
@@ -95,7 +105,7 @@ def _register_codes(
                 "specified": spec is not None,
             }
         )
-    arrow = pa.Table.from_pylist(rows)
+    arrow = pa.Table.from_pylist(rows, schema=_CODES_SCHEMA)
     con.register(f"{table}_arrow", arrow)
     con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {table}_arrow")
     con.unregister(f"{table}_arrow")
