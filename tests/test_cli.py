@@ -6,15 +6,17 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import lobehub_row, write_jsonl
 
+from conftest import lobehub_row, write_jsonl
 from errscope import __version__
 
 
 @pytest.fixture
 def dump(tmp_path: Path) -> Path:
     rows = [
-        lobehub_row(1, "ProviderBizError", "429 You exceeded your current quota", body={"status": 429}),
+        lobehub_row(
+            1, "ProviderBizError", "429 You exceeded your current quota", body={"status": 429}
+        ),
         lobehub_row(2, "ProviderBizError", "upstream said no", body={"status": 503}),
         lobehub_row(3, "InvalidProviderAPIKey", "Incorrect API key provided"),
         lobehub_row(4, 500, "boom", provider="lobehub"),
@@ -30,7 +32,10 @@ def test_version(cli) -> None:  # type: ignore[no-untyped-def]
 def test_help_lists_exit_codes(cli) -> None:  # type: ignore[no-untyped-def]
     run = cli("--help")
     assert run.code == 0
-    assert "Exit codes: 0 ok; 1 a check failed; 2 usage or registry error; 3 input error" in " ".join(run.out.split())
+    assert (
+        "Exit codes: 0 ok; 1 a check failed; 2 usage or registry error; 3 input error"
+        in " ".join(run.out.split())
+    )
 
 
 def test_analyze_json_goes_to_stdout_and_notes_to_stderr(cli, dump: Path) -> None:  # type: ignore[no-untyped-def]
@@ -86,7 +91,9 @@ def test_malformed_input_is_exit_3_with_line(cli, tmp_path: Path) -> None:  # ty
 
 def test_registry_error_is_exit_2(cli, dump: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     bad = tmp_path / "r.toml"
-    bad.write_text('[registry]\nname = "x"\nversion = "1"\n[codes.A]\nid = "E1001"\ncategory = "auth"\nattribution = "user"\n[[patterns]]\ncode = "A"\nregex = "(?<=x)"\n')
+    bad.write_text(
+        '[registry]\nname = "x"\nversion = "1"\n[codes.A]\nid = "E1001"\ncategory = "auth"\nattribution = "user"\n[[patterns]]\ncode = "A"\nregex = "(?<=x)"\n'
+    )
     run = cli("analyze", str(dump), "--registry", str(bad))
     assert run.code == 2 and run.out == ""
     assert run.err.startswith(f"errscope: error: {bad}: pattern #1 (regex '(?<=x)')")
@@ -116,8 +123,14 @@ def test_empty_input_reports_zero_rows(cli, tmp_path: Path) -> None:  # type: ig
 
 
 def test_classify_one_message(cli) -> None:  # type: ignore[no-untyped-def]
-    run = cli("classify", "429 You exceeded your current quota, please check your plan and "
-              "billing details", "--status", "429", "-f", "json")
+    run = cli(
+        "classify",
+        "429 You exceeded your current quota, please check your plan and billing details",
+        "--status",
+        "429",
+        "-f",
+        "json",
+    )
     assert run.code == 0 and run.err == ""
     result = json.loads(run.out)["results"][0]
     assert result["code"] == "InsufficientQuota" and result["numeric_id"] == "E2001"
@@ -128,13 +141,18 @@ def test_classify_status_map_and_pass_through(cli) -> None:  # type: ignore[no-u
     run = cli("classify", "opaque", "--status", "503", "-f", "json")
     result = json.loads(run.out)["results"][0]
     assert (result["code"], result["step"], result["status_used"]) == (
-        "ProviderServiceUnavailable", "status", 503)
+        "ProviderServiceUnavailable",
+        "status",
+        503,
+    )
     run = cli("classify", "rate limit", "--type", "InvalidProviderAPIKey", "-f", "json")
     assert json.loads(run.out)["results"][0]["step"] == "pass-through"
 
 
 def test_classify_file(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    path = write_jsonl(tmp_path / "m.jsonl", [{"message": "socket hang up"}, {"message": "x", "status": 429}])
+    path = write_jsonl(
+        tmp_path / "m.jsonl", [{"message": "socket hang up"}, {"message": "x", "status": 429}]
+    )
     run = cli("classify", "--file", str(path), "-f", "jsonl")
     assert run.code == 0
     lines = [json.loads(line) for line in run.out.splitlines()]
@@ -160,6 +178,10 @@ def test_module_entry_point() -> None:
     import sys
 
     root = Path(__file__).resolve().parents[1]
-    done = subprocess.run([sys.executable, "-m", "errscope", "--version"], capture_output=True,
-                          text=True, env={"PYTHONPATH": str(root / "cli"), "PATH": "/usr/bin:/bin"})
+    done = subprocess.run(
+        [sys.executable, "-m", "errscope", "--version"],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(root / "cli"), "PATH": "/usr/bin:/bin"},
+    )
     assert done.returncode == 0 and done.stdout.strip() == f"errscope {__version__}"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import lobehub_row, write_jsonl
 
+from conftest import lobehub_row, write_jsonl
 from errscope.errors import InputError, QueryError
 from errscope.loader import LoadOptions, SourceRule, connect, load
 from errscope.mapping import build_mapping
@@ -40,8 +40,12 @@ def test_error_as_object_and_as_json_string(tmp_path: Path) -> None:
 
 def test_structured_status_order(tmp_path: Path) -> None:
     rows = [
-        lobehub_row(1, "ProviderBizError", "m", body={"status": 429, "statusCode": 500,
-                                                      "error": {"status": 402}}),
+        lobehub_row(
+            1,
+            "ProviderBizError",
+            "m",
+            body={"status": 429, "statusCode": 500, "error": {"status": 402}},
+        ),
         lobehub_row(2, "ProviderBizError", "m", body={"statusCode": 500, "error": {"status": 402}}),
         lobehub_row(3, "ProviderBizError", "m", body={"error": {"status": 402}}),
         lobehub_row(4, "ProviderBizError", "m", body={"error": {"status": "RESOURCE_EXHAUSTED"}}),
@@ -64,7 +68,9 @@ def test_gzip_json_array_and_parquet_sniffed_from_content(tmp_path: Path) -> Non
     (tmp_path / "b.json").write_text(json.dumps(rows[1:2]))
     table = pa.Table.from_pylist(rows[2:])
     pq.write_table(table, tmp_path / "c.bin")  # parquet with a wrong suffix
-    counts, got = loaded([str(tmp_path / "a.data"), str(tmp_path / "b.json"), str(tmp_path / "c.bin")])
+    counts, got = loaded(
+        [str(tmp_path / "a.data"), str(tmp_path / "b.json"), str(tmp_path / "c.bin")]
+    )
     assert counts == {"analysed": 3}
     assert [r[2] for r in got] == ["m0", "m1", "m2"]
 
@@ -104,14 +110,17 @@ def test_rows_without_error_are_counted_and_left_out(tmp_path: Path) -> None:
     path.write_text(path.read_text() + "\n   \n")
     counts, _ = loaded([str(path)])
     assert counts == {
-        "analysed": 1, "no error recorded": 2, "error without type or message": 1, "blank line": 2,
+        "analysed": 1,
+        "no error recorded": 2,
+        "error without type or message": 1,
+        "blank line": 2,
     }
 
 
 def test_malformed_line_stops_with_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
     good = json.dumps(lobehub_row(1, "ProviderBizError", "m"))
-    path.write_text(f"{good}\n{good}\n{{\"id\": \"op_3\", oops\n{good}\n[1, 2]\n")
+    path.write_text(f'{good}\n{good}\n{{"id": "op_3", oops\n{good}\n[1, 2]\n')
     with pytest.raises(InputError) as info:
         loaded([str(path)])
     assert f"{path}:3" in info.value.message and "2 malformed in all" in info.value.message
@@ -162,11 +171,28 @@ def test_codes_without_spec_load_under_their_own_name(tmp_path: Path) -> None:
 
 
 def test_column_mapping_for_other_shapes(tmp_path: Path) -> None:
-    rows = [{"rid": "r1", "err_code": "ProviderBizError", "err_msg": "429 slow down",
-             "http": 429, "vendor": "groq", "key_source": "BYOK", "when": "2026-11-03T01:02:03Z"}]
-    mapping = build_mapping({"id": "rid", "type": "err_code", "message": "err_msg",
-                             "status": "http", "provider": "vendor", "source": "key_source",
-                             "timestamp": "when"})
+    rows = [
+        {
+            "rid": "r1",
+            "err_code": "ProviderBizError",
+            "err_msg": "429 slow down",
+            "http": 429,
+            "vendor": "groq",
+            "key_source": "BYOK",
+            "when": "2026-11-03T01:02:03Z",
+        }
+    ]
+    mapping = build_mapping(
+        {
+            "id": "rid",
+            "type": "err_code",
+            "message": "err_msg",
+            "status": "http",
+            "provider": "vendor",
+            "source": "key_source",
+            "timestamp": "when",
+        }
+    )
     con = connect()
     load(con, [str(write_jsonl(tmp_path / "o.jsonl", rows))], LoadOptions(mapping=mapping))
     got = con.execute("SELECT id, type, message, status, provider, source, ts FROM rows").fetchall()
@@ -177,8 +203,10 @@ def test_column_mapping_for_other_shapes(tmp_path: Path) -> None:
 def test_since_until_and_where(tmp_path: Path) -> None:
     from datetime import datetime
 
-    rows = [lobehub_row(i, "ProviderBizError", f"m{i}", provider=p)
-            for i, p in enumerate(["openai", "anthropic", "openai", "lobehub"])]
+    rows = [
+        lobehub_row(i, "ProviderBizError", f"m{i}", provider=p)
+        for i, p in enumerate(["openai", "anthropic", "openai", "lobehub"])
+    ]
     path = str(write_jsonl(tmp_path / "a.jsonl", rows))
     counts, got = loaded([path], since=datetime(2026, 11, 2), until=datetime(2026, 11, 4))
     assert counts == {"analysed": 2, "before --since": 1, "at or after --until": 1}
@@ -205,8 +233,11 @@ def test_unsafe_or_invalid_where_is_refused(tmp_path: Path, where: str) -> None:
 
 
 def test_source_rules_never_guess_silently(tmp_path: Path) -> None:
-    rows = [lobehub_row(1, "X", "m", provider="lobehub"), lobehub_row(2, "X", "m", provider="openai"),
-            {**lobehub_row(3, "X", "m", provider="openai"), "source": "platform"}]
+    rows = [
+        lobehub_row(1, "X", "m", provider="lobehub"),
+        lobehub_row(2, "X", "m", provider="openai"),
+        {**lobehub_row(3, "X", "m", provider="openai"), "source": "platform"},
+    ]
     path = str(write_jsonl(tmp_path / "a.jsonl", rows))
     con = connect()
     load(con, [path], LoadOptions(source_rules=(SourceRule("provider <> 'lobehub'", "byok"),)))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make_registry
 
+from conftest import make_registry
 from errscope.refine import Refiner, leading_status
 
 PATTERNS = """
@@ -53,8 +53,13 @@ def refiner() -> Refiner:
     return Refiner(make_registry(PATTERNS))
 
 
-def decide(refiner: Refiner, message: str, stored: str = "ProviderBizError",
-           status: int | None = None, provider: str | None = None) -> tuple[str, str]:
+def decide(
+    refiner: Refiner,
+    message: str,
+    stored: str = "ProviderBizError",
+    status: int | None = None,
+    provider: str | None = None,
+) -> tuple[str, str]:
     d = refiner.decide(stored, message, status, provider)
     return d.code, d.step
 
@@ -74,7 +79,10 @@ def test_case_sensitivity(refiner: Refiner) -> None:
 def test_provider_scope(refiner: Refiner) -> None:
     assert decide(refiner, "connect ECONNREFUSED", provider="openai")[0] == "ProviderNetworkError"
     assert decide(refiner, "connect ECONNREFUSED", provider="OpenAI")[0] == "ProviderNetworkError"
-    assert decide(refiner, "connect ECONNREFUSED", provider="ollama") == ("ProviderBizError", "no-match")
+    assert decide(refiner, "connect ECONNREFUSED", provider="ollama") == (
+        "ProviderBizError",
+        "no-match",
+    )
     assert decide(refiner, "connect ECONNREFUSED", provider=None)[1] == "no-match"
 
 
@@ -87,7 +95,8 @@ def test_stored_code_scope(refiner: Refiner) -> None:
 
 def test_specific_codes_pass_through(refiner: Refiner) -> None:
     assert decide(refiner, "rate limit", stored="InvalidProviderAPIKey") == (
-        "InvalidProviderAPIKey", "pass-through"
+        "InvalidProviderAPIKey",
+        "pass-through",
     )
     assert decide(refiner, "rate limit", stored="pg_23505") == ("pg_23505", "pass-through")
     assert decide(refiner, "whatever", stored="QuotaLimitReached") == ("RateLimitExceeded", "alias")
@@ -99,7 +108,8 @@ def test_refinable_gates(refiner: Refiner) -> None:
     assert decide(refiner, "rate limit", stored="UpstreamHttpError")[0] == "RateLimitExceeded"
     # ... but the status pass only to ProviderBizError.
     assert decide(refiner, "boom", stored="UpstreamHttpError", status=429) == (
-        "UpstreamHttpError", "no-match"
+        "UpstreamHttpError",
+        "no-match",
     )
     assert decide(refiner, "boom", stored="AgentRuntimeError", status=503)[0] == "AgentRuntimeError"
 
@@ -152,7 +162,8 @@ def test_match_of_the_stored_code_is_not_a_refinement(refiner: Refiner) -> None:
     # The first match names the stored code: no pattern refinement, the status pass still runs,
     # and later patterns (rate limit) do not get a second chance.
     assert decide(refiner, "keep as biz; rate limit", status=503) == (
-        "ProviderServiceUnavailable", "status"
+        "ProviderServiceUnavailable",
+        "status",
     )
     assert decide(refiner, "keep as biz; rate limit") == ("ProviderBizError", "no-match")
 
@@ -164,7 +175,9 @@ def test_full_rerun_treats_every_row_as_catch_all() -> None:
 
 
 def test_decide_many_matches_each_message_once(refiner: Refiner) -> None:
-    rows = [("ProviderBizError", "rate limit", None, None)] * 3 + [("RateLimitExceeded", "x", None, None)]
+    rows = [("ProviderBizError", "rate limit", None, None)] * 3 + [
+        ("RateLimitExceeded", "x", None, None)
+    ]
     codes = [d.code for d in refiner.decide_many(rows)]
     assert codes == ["RateLimitExceeded"] * 3 + ["RateLimitExceeded"]
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import CODES, make_registry
 
+from conftest import CODES, make_registry
 from errscope.errors import RegistryError
 from errscope.registry import load_registry, parse_registry
 
@@ -21,10 +21,15 @@ def test_default_registry_loads_with_the_lobehub_taxonomy() -> None:
     assert registry.codes["UpstreamGatewayError"].retryable
     assert registry.codes["DatabasePersistError"].fallback
     assert {c for c, s in registry.codes.items() if s.fallback} == {
-        "AgentRuntimeError", "ProviderBizError", "UpstreamHttpError", "DatabasePersistError"
+        "AgentRuntimeError",
+        "ProviderBizError",
+        "UpstreamHttpError",
+        "DatabasePersistError",
     }
     assert {c for c, s in registry.codes.items() if s.retryable} == {
-        "RateLimitExceeded", "ProviderServiceUnavailable", "ProviderNetworkError",
+        "RateLimitExceeded",
+        "ProviderServiceUnavailable",
+        "ProviderNetworkError",
         "UpstreamGatewayError",
     }
     assert registry.resolve("QuotaLimitReached") == "RateLimitExceeded"
@@ -64,7 +69,9 @@ def test_id_digit_must_match_category() -> None:
 
 def test_malformed_id() -> None:
     extra = '[codes.Other]\nid = "3001"\ncategory = "capacity"\nattribution = "provider"\n'
-    assert "is not E followed by four digits" in error_of(CODES.replace("[aliases]", extra + "\n[aliases]"))
+    assert "is not E followed by four digits" in error_of(
+        CODES.replace("[aliases]", extra + "\n[aliases]")
+    )
 
 
 def test_empty_pattern() -> None:
@@ -75,31 +82,34 @@ def test_empty_pattern() -> None:
 
 
 def test_regex_the_engine_cannot_compile_names_position_and_text() -> None:
-    message = error_of(
-        CODES + '[[patterns]]\ncode = "RateLimitExceeded"\nregex = \'(?<=a)b\'\n'
-    )
+    message = error_of(CODES + "[[patterns]]\ncode = \"RateLimitExceeded\"\nregex = '(?<=a)b'\n")
     assert "pattern #1 (regex '(?<=a)b')" in message and "RE2" in message
 
 
 def test_backreference_is_refused() -> None:
     assert "cannot compile" in error_of(
-        CODES + '[[patterns]]\ncode = "RateLimitExceeded"\nregex = \'(a)\\1\'\n'
+        CODES + "[[patterns]]\ncode = \"RateLimitExceeded\"\nregex = '(a)\\1'\n"
     )
 
 
 def test_unclosed_group() -> None:
-    assert "missing )" in error_of(CODES + '[[patterns]]\ncode = "RateLimitExceeded"\nregex = "(a"\n')
+    assert "missing )" in error_of(
+        CODES + '[[patterns]]\ncode = "RateLimitExceeded"\nregex = "(a"\n'
+    )
 
 
 @pytest.mark.parametrize(
     ("text", "field"),
     [
         (CODES.replace('name = "test"', 'name = "test"\nnmae = "x"'), "nmae"),
-        (CODES.replace('retryable = true', 'retriable = true'), "retriable"),
+        (CODES.replace("retryable = true", "retriable = true"), "retriable"),
         (CODES.replace("leading_status = true", "leading_satus = true"), "leading_satus"),
-        (CODES + '[[patterns]]\ncode = "RateLimitExceeded"\nsubstring = "x"\nignorecase = true\n',
-         "ignorecase"),
-        (CODES + '[unknown_table]\nx = 1\n', "unknown_table"),
+        (
+            CODES
+            + '[[patterns]]\ncode = "RateLimitExceeded"\nsubstring = "x"\nignorecase = true\n',
+            "ignorecase",
+        ),
+        (CODES + "[unknown_table]\nx = 1\n", "unknown_table"),
     ],
 )
 def test_unknown_fields_are_errors(text: str, field: str) -> None:

@@ -1,7 +1,7 @@
 """`python -m errscope` runs the command-line tool."""
 
-from errscope.cli import main
-
 import sys
+
+from errscope.cli import main
 
 sys.exit(main())

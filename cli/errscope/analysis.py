@@ -106,29 +106,49 @@ def _report(
         f"time span: {iso(summary['first_ts']) or '-'} .. {iso(summary['last_ts']) or '-'}",
         f"fallback share: {percent(stored_share)} stored -> {percent(rerun_share)} re-run "
         f"({points(rerun_share - stored_share)})",
-        f"reclassified: {summary['reclassified']} rows ({percent(share(summary['reclassified'], total))})",
+        f"reclassified: {summary['reclassified']} rows "
+        f"({percent(share(summary['reclassified'], total))})",
         f"retry impact: {retry['became_retryable']} rows become retryable, "
         f"{retry['stopped_retryable']} stop being retryable",
     ]
     notes = [f"re-ran {stats.distinct_tuples} distinct tuples in {seconds:.2f}s"]
     sections = [
         Section(
-            "codes", "Top codes after the re-run",
-            ["code", "numeric_id", "category", "fallback", "rows_stored", "rows_rerun", "share_rerun"],
+            "codes",
+            "Top codes after the re-run",
+            [
+                "code",
+                "numeric_id",
+                "category",
+                "fallback",
+                "rows_stored",
+                "rows_rerun",
+                "share_rerun",
+            ],
             codes,
         ),
         Section(
-            "reclassifications", "Top reclassifications (stored -> re-run)",
+            "reclassifications",
+            "Top reclassifications (stored -> re-run)",
             ["from_code", "to_code", "rows", "share", "example"],
             moves,
         ),
         Section(
-            "sources", "Per source (byok / platform / unknown)",
-            ["source", "rows", "share", "fallback_share_stored", "fallback_share_rerun", "top_code"],
+            "sources",
+            "Per source (byok / platform / unknown)",
+            [
+                "source",
+                "rows",
+                "share",
+                "fallback_share_stored",
+                "fallback_share_rerun",
+                "top_code",
+            ],
             sources,
         ),
         Section(
-            "source_derivation", "How the source was decided",
+            "source_derivation",
+            "How the source was decided",
             ["derived_from", "source", "rows"],
             derivation,
         ),

@@ -46,7 +46,7 @@ def read_cases(path: str) -> list[Case]:
                 hint='one object per line: {"message": "...", "status": 429}',
             ) from exc
         if not isinstance(item, dict) or not isinstance(item.get("message"), str):
-            raise InputError(f"{path}:{number}: needs a string field \"message\"")
+            raise InputError(f'{path}:{number}: needs a string field "message"')
         status = item.get("status")
         if status is not None and (not isinstance(status, int) or isinstance(status, bool)):
             raise InputError(f"{path}:{number}: status must be an integer")

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
+
+from errscope import __version__
+from errscope.errors import ErrscopeError, ExitStatus, UsageError
+from errscope.formats import Format, emit, render, stream_is_terminal
 
 try:  # Typer >= 0.22 vendors Click; older releases use the click package.
     from typer._click import exceptions as click_exceptions
@@ -22,13 +26,9 @@ _EXIT = tuple({typer.Exit, getattr(click_exceptions, "Exit", typer.Exit)})
 _ABORT = tuple({typer.Abort, getattr(click_exceptions, "Abort", typer.Abort)})
 _NO_ARGS = getattr(click_exceptions, "NoArgsIsHelpError", ())
 
-from errscope import __version__
-from errscope.errors import ErrscopeError, ExitStatus, UsageError
-from errscope.formats import Format, emit, render, stream_is_terminal
 
 EXIT_CODES_HELP = (
-    "Exit codes: 0 ok; 1 a check failed; 2 usage or registry error; 3 input error; "
-    "130 interrupted."
+    "Exit codes: 0 ok; 1 a check failed; 2 usage or registry error; 3 input error; 130 interrupted."
 )
 
 app = typer.Typer(
@@ -53,8 +53,11 @@ ConfigOpt = Annotated[
 ]
 MapOpt = Annotated[
     list[str] | None,
-    typer.Option("--map", help="Column mapping FIELD=PATH (type, message, status, provider, "
-                 "model, feature, source, user, timestamp, id, reason). Repeatable."),
+    typer.Option(
+        "--map",
+        help="Column mapping FIELD=PATH (type, message, status, provider, "
+        "model, feature, source, user, timestamp, id, reason). Repeatable.",
+    ),
 ]
 SinceOpt = Annotated[
     str | None, typer.Option("--since", help="Only rows at or after this UTC date/time.")
@@ -68,8 +71,11 @@ WhereOpt = Annotated[
 ]
 SourceRuleOpt = Annotated[
     list[str] | None,
-    typer.Option("--source-rule", help="CONDITION => SOURCE for rows without a source column. "
-                 "Repeatable; replaces the default rule (provider = 'lobehub' => platform)."),
+    typer.Option(
+        "--source-rule",
+        help="CONDITION => SOURCE for rows without a source column. "
+        "Repeatable; replaces the default rule (provider = 'lobehub' => platform).",
+    ),
 ]
 SkipBadOpt = Annotated[
     bool, typer.Option("--skip-bad-rows", help="Count and skip malformed rows instead of failing.")
@@ -100,11 +106,11 @@ def _parse_time(value: str | None, option: str) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
         raise UsageError(
-            f"{option} {value!r} is not a date or date-time", hint="use e.g. 2026-11-01 or "
-            "2026-11-01T12:00:00Z (UTC)"
+            f"{option} {value!r} is not a date or date-time",
+            hint="use e.g. 2026-11-01 or 2026-11-01T12:00:00Z (UTC)",
         ) from exc
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed
 
 
@@ -160,8 +166,12 @@ def _progress():  # type: ignore[no-untyped-def]
             if fraction >= 1.0 or time.monotonic() - float(state["start"]) < 1.0:  # type: ignore[arg-type]
                 return
             bar = Progress(
-                "loading", BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
-                console=Console(stderr=True), transient=True,
+                "loading",
+                BarColumn(),
+                TaskProgressColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
             )
             bar.start()
             state["bar"], state["task"] = bar, bar.add_task("load", total=1.0)
@@ -221,8 +231,11 @@ def analyze(
     )
     loaded_registry = load_registry(registry or config_registry)
     report = run_analysis(
-        inputs, loaded_registry, options,  # type: ignore[arg-type]
-        AnalyzeOptions(limit=limit, full_rerun=full_rerun), progress=_progress(),
+        inputs,
+        loaded_registry,
+        options,  # type: ignore[arg-type]
+        AnalyzeOptions(limit=limit, full_rerun=full_rerun),
+        progress=_progress(),
     )
     inputs_meta = report.meta["inputs"]
     for bad in inputs_meta["bad_rows"]:

@@ -1,4 +1,4 @@
-"""Safe row filters: `--where` expressions and source rules, checked against DuckDB's own parse tree.
+"""Safe row filters: `--where` and source rules, checked against DuckDB's own parse tree.
 
 An expression may use the canonical columns, constants, comparisons, AND/OR/NOT, IN, IS NULL,
 LIKE/ILIKE and a short list of string functions; anything else (subqueries, other tables, other
@@ -16,15 +16,31 @@ from errscope.errors import QueryError
 
 ALLOWED_FUNCTIONS = frozenset(
     {
-        "lower", "upper", "contains", "starts_with", "ends_with", "prefix", "suffix",
-        "regexp_matches", "length", "coalesce", "trim",
-        "~~", "!~~", "~~*", "!~~*",  # LIKE, NOT LIKE, ILIKE, NOT ILIKE
+        "lower",
+        "upper",
+        "contains",
+        "starts_with",
+        "ends_with",
+        "prefix",
+        "suffix",
+        "regexp_matches",
+        "length",
+        "coalesce",
+        "trim",
+        "~~",
+        "!~~",
+        "~~*",
+        "!~~*",  # LIKE, NOT LIKE, ILIKE, NOT ILIKE
     }
 )
 _ALLOWED_OPERATORS = frozenset(
     {
-        "COMPARE_IN", "COMPARE_NOT_IN", "OPERATOR_NOT", "OPERATOR_IS_NULL",
-        "OPERATOR_IS_NOT_NULL", "OPERATOR_COALESCE",
+        "COMPARE_IN",
+        "COMPARE_NOT_IN",
+        "OPERATOR_NOT",
+        "OPERATOR_IS_NULL",
+        "OPERATOR_IS_NOT_NULL",
+        "OPERATOR_COALESCE",
     }
 )
 _ALLOWED_CLASSES = frozenset(

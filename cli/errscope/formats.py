@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import tempfile
-from enum import Enum
+from enum import StrEnum
 from typing import IO, Any
 
 from errscope.errors import UsageError
@@ -21,7 +21,7 @@ from errscope.report import Report, Section, iso, percent
 TABLE_WIDTH = 120
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     """Every output format errscope writes."""
 
     table = "table"
@@ -37,7 +37,9 @@ _SHARE_SUFFIXES = ("share", "_share_stored", "_share_rerun", "share_rerun")
 _FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
 
 
-def render(report: Report, fmt: Format, *, primary: str | None = None, color: bool = False) -> bytes:
+def render(
+    report: Report, fmt: Format, *, primary: str | None = None, color: bool = False
+) -> bytes:
     """The whole output of `report` in `fmt` (`primary` names the section tabular formats use)."""
     writer = _WRITERS[fmt]
     return writer(report, primary, color)
@@ -183,15 +185,23 @@ def write_table(report: Report, primary: str | None, color: bool) -> bytes:
 
     buffer = io.StringIO()
     console = Console(
-        file=buffer, width=TABLE_WIDTH, color_system="auto" if color else None,
-        force_terminal=color, no_color=not color, highlight=False, emoji=False,
+        file=buffer,
+        width=TABLE_WIDTH,
+        color_system="auto" if color else None,
+        force_terminal=color,
+        no_color=not color,
+        highlight=False,
+        emoji=False,
     )
     for line in report.headline:
         console.print(line, markup=False)
     for section in report.sections:
         table = Table(
-            title=section.title, title_justify="left", box=box.SIMPLE_HEAD if color else None,
-            show_edge=False, pad_edge=False,
+            title=section.title,
+            title_justify="left",
+            box=box.SIMPLE_HEAD if color else None,
+            show_edge=False,
+            pad_edge=False,
         )
         for column in section.columns:
             numeric = any(isinstance(r.get(column), int | float) for r in section.rows)

@@ -113,13 +113,15 @@ def load(
     """Read inputs into table `staged` and view `rows`; raise InputError on malformed rows."""
     options = options or LoadOptions()
     files = discover(list(specs))
-    selects, params = [], {}
+    selects: list[str] = []
+    params: dict[str, object] = {}
     groups = _group(files)
     for number, (fmt, gzipped, group) in enumerate(groups):
         name = f"files{number}"
-        params[name] = [f.path for f in group]
+        paths = [f.path for f in group]
+        params[name] = paths
         if fmt == PARQUET:
-            selects.append(_parquet_select(con, name, params[name], options.mapping))
+            selects.append(_parquet_select(con, name, paths, options.mapping))
         else:
             selects.append(_json_select(name, fmt, gzipped, options.mapping))
     staged = " UNION ALL BY NAME ".join(f"({s})" for s in selects)
@@ -239,13 +241,13 @@ def _json_select(param: str, fmt: str, gzipped: bool, mapping: ColumnMapping) ->
         root, _, rest = path.partition(".")
         if not rest:
             return raw(root)
-        return f"(\"_c_{root}\" -> {_json_path(rest.split('.'))})"
+        return f'("_c_{root}" -> {_json_path(rest.split("."))})'
 
     def value_text(path: str) -> str:
         root, _, rest = path.partition(".")
         if not rest:
             return f"({raw(root)} ->> '$')"
-        return f"(\"_c_{root}\" ->> {_json_path(rest.split('.'))})"
+        return f'("_c_{root}" ->> {_json_path(rest.split("."))})'
 
     columns = _project(mapping, value_text, lambda p: _json_timestamp(value_json(p)))
     error_root = mapping.error_root
@@ -400,13 +402,12 @@ def _parquet_select(
     if error_root and error_root in types:
         typ = types[error_root]
         if pa.types.is_string(typ) or pa.types.is_large_string(typ):
-            present = f"(\"{error_root}\" IS NOT NULL AND trim(\"{error_root}\") NOT IN ('', '{{}}'))"
-            plain = (
-                f"CASE WHEN NOT json_valid(\"{error_root}\") THEN nullif(trim(\"{error_root}\"), '') END"
-            )
+            column = f'"{error_root}"'
+            present = f"({column} IS NOT NULL AND trim({column}) NOT IN ('', '{{}}'))"
+            plain = f"CASE WHEN NOT json_valid({column}) THEN nullif(trim({column}), '') END"
             columns["message"] = f"coalesce({columns['message']}, {plain})"
         else:
-            present = f"(\"{error_root}\" IS NOT NULL)"
+            present = f'("{error_root}" IS NOT NULL)'
     elif error_root:
         present = "false"
     else:
@@ -426,12 +427,16 @@ def _staging_sql(staged: str, options: LoadOptions, params: dict[str, object]) -
         params[f"rule_source{number}"] = rule.source
         params[f"rule_label{number}"] = f"rule {number}: {rule.label()}"
         rules.append((condition, number))
-    source_case = "CASE WHEN _source_raw IS NOT NULL THEN _source_raw " + "".join(
-        f"WHEN coalesce({cond}, false) THEN $rule_source{n} " for cond, n in rules
-    ) + "ELSE 'unknown' END"
-    how_case = "CASE WHEN _source_raw IS NOT NULL THEN 'source column' " + "".join(
-        f"WHEN coalesce({cond}, false) THEN $rule_label{n} " for cond, n in rules
-    ) + "ELSE 'no source column and no rule' END"
+    source_case = (
+        "CASE WHEN _source_raw IS NOT NULL THEN _source_raw "
+        + "".join(f"WHEN coalesce({cond}, false) THEN $rule_source{n} " for cond, n in rules)
+        + "ELSE 'unknown' END"
+    )
+    how_case = (
+        "CASE WHEN _source_raw IS NOT NULL THEN 'source column' "
+        + "".join(f"WHEN coalesce({cond}, false) THEN $rule_label{n} " for cond, n in rules)
+        + "ELSE 'no source column and no rule' END"
+    )
     where = check_filter(options.where, columns) if options.where is not None else "true"
     params["since"] = options.since
     params["until"] = options.until
@@ -465,7 +470,7 @@ FROM derived
 
 ROWS_VIEW_SQL = f"""
 CREATE OR REPLACE VIEW rows AS
-SELECT {', '.join(CANONICAL_COLUMNS)}, source_how, _file FROM staged
+SELECT {", ".join(CANONICAL_COLUMNS)}, source_how, _file FROM staged
 WHERE _disposition = '{ANALYSED}'
 """
 
@@ -474,9 +479,7 @@ def _account(
     con: duckdb.DuckDBPyConnection, files: list[InputFile], options: LoadOptions
 ) -> LoadReport:
     counts = dict(
-        con.execute(
-            "SELECT _disposition, count(*) FROM staged GROUP BY ALL ORDER BY 1"
-        ).fetchall()
+        con.execute("SELECT _disposition, count(*) FROM staged GROUP BY ALL ORDER BY 1").fetchall()
     )
     first, last = con.execute("SELECT min(ts), max(ts) FROM rows").fetchone() or (None, None)
     return LoadReport(

@@ -15,8 +15,17 @@ from errscope.errors import UsageError
 
 # Canonical columns of the `rows` relation, in order, with the mapping key users write.
 CANONICAL_COLUMNS: tuple[str, ...] = (
-    "id", "ts", "type", "message", "status", "provider", "model", "feature", "source",
-    "user_id", "reason",
+    "id",
+    "ts",
+    "type",
+    "message",
+    "status",
+    "provider",
+    "model",
+    "feature",
+    "source",
+    "user_id",
+    "reason",
 )
 FIELD_TO_COLUMN: dict[str, str] = {
     "id": "id",
@@ -98,7 +107,9 @@ def parse_map_options(options: list[str]) -> dict[str, str | list[str]]:
     for option in options:
         field, sep, value = option.partition("=")
         if not sep or not field.strip() or not value.strip():
-            raise UsageError(f"--map {option!r}: expected FIELD=PATH", hint="e.g. --map message=err_msg")
+            raise UsageError(
+                f"--map {option!r}: expected FIELD=PATH", hint="e.g. --map message=err_msg"
+            )
         parts = [part.strip() for part in value.split(",") if part.strip()]
         parsed[field.strip()] = parts if len(parts) > 1 else parts[0]
     return parsed

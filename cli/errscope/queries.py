@@ -66,9 +66,7 @@ def execute(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> duckdb.
     """Run a query with exactly its declared params bound."""
     query = get(name)
     if set(params) != set(query.params):
-        raise QueryError(
-            f"query {name} takes params {sorted(query.params)}, got {sorted(params)}"
-        )
+        raise QueryError(f"query {name} takes params {sorted(query.params)}, got {sorted(params)}")
     return con.execute(query.sql, params) if params else con.execute(query.sql)
 
 

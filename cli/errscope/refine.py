@@ -123,7 +123,12 @@ class Refiner:
     ) -> Decision:
         matches = self.matcher.matches(message or "") if self.needs_message(stored_code) else []
         return refine(
-            self.registry, matches, stored_code, message, status, provider,
+            self.registry,
+            matches,
+            stored_code,
+            message,
+            status,
+            provider,
             full_rerun=self.full_rerun,
         )
 

@@ -248,7 +248,7 @@ def _build(data: dict[str, Any], origin: str) -> Registry:
     _check_fields(origin, "top level", data, _TOP_FIELDS)
     meta = data.get("registry")
     if meta is None:
-        raise _fail(origin, "[registry]", "missing", hint='add [registry] with name and version')
+        raise _fail(origin, "[registry]", "missing", hint="add [registry] with name and version")
     _check_fields(origin, "[registry]", meta, _META_FIELDS)
     name = _typed(origin, "[registry]", meta.get("name"), str, "name")
     version = _typed(origin, "[registry]", meta.get("version"), str, "version")
@@ -307,7 +307,9 @@ def _build_codes(origin: str, table: Any) -> dict[str, CodeSpec]:
         category = _typed(origin, where, body.get("category"), str, "category")
         if category not in CATEGORY_DIGITS:
             raise _fail(
-                origin, where, f"unknown category {category!r}",
+                origin,
+                where,
+                f"unknown category {category!r}",
                 hint=f"one of: {', '.join(CATEGORY_DIGITS)}",
             )
         if not _ID_RE.match(code_id):
@@ -320,16 +322,26 @@ def _build_codes(origin: str, table: Any) -> dict[str, CodeSpec]:
                 hint=f"{category} ids start with E{CATEGORY_DIGITS[category]}",
             )
         if code_id in seen_ids:
-            raise _fail(origin, where, f"duplicate id {code_id}, already used by {seen_ids[code_id]}")
+            raise _fail(
+                origin, where, f"duplicate id {code_id}, already used by {seen_ids[code_id]}"
+            )
         seen_ids[code_id] = name
         severity = _typed(origin, where, body.get("severity", "error"), str, "severity")
         if severity not in SEVERITIES:
-            raise _fail(origin, where, f"unknown severity {severity!r}",
-                        hint=f"one of: {', '.join(SEVERITIES)}")
+            raise _fail(
+                origin,
+                where,
+                f"unknown severity {severity!r}",
+                hint=f"one of: {', '.join(SEVERITIES)}",
+            )
         attribution = _typed(origin, where, body.get("attribution"), str, "attribution")
         if attribution not in ATTRIBUTIONS:
-            raise _fail(origin, where, f"unknown attribution {attribution!r}",
-                        hint=f"one of: {', '.join(ATTRIBUTIONS)}")
+            raise _fail(
+                origin,
+                where,
+                f"unknown attribution {attribution!r}",
+                hint=f"one of: {', '.join(ATTRIBUTIONS)}",
+            )
         scope = body.get("scope")
         if scope is not None:
             _typed(origin, where, scope, str, "scope")
@@ -360,8 +372,9 @@ def _build_aliases(origin: str, table: Any, codes: Mapping[str, CodeSpec]) -> di
         if alias in codes:
             raise _fail(origin, where, "an alias cannot have the name of a code")
         if target not in codes:
-            raise _fail(origin, where, f"unknown code {target!r}",
-                        hint=_did_you_mean(target, set(codes)))
+            raise _fail(
+                origin, where, f"unknown code {target!r}", hint=_did_you_mean(target, set(codes))
+            )
         aliases[alias] = target
     return aliases
 

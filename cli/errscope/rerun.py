@@ -16,12 +16,17 @@ from errscope import queries
 from errscope.refine import NO_CODE, Refiner
 from errscope.registry import Registry
 
-
 _CODES_SCHEMA = pa.schema(
     [
-        ("name", pa.string()), ("code", pa.string()), ("numeric_id", pa.string()),
-        ("category", pa.string()), ("severity", pa.string()), ("attribution", pa.string()),
-        ("retryable", pa.bool_()), ("count_as_failure", pa.bool_()), ("fallback", pa.bool_()),
+        ("name", pa.string()),
+        ("code", pa.string()),
+        ("numeric_id", pa.string()),
+        ("category", pa.string()),
+        ("severity", pa.string()),
+        ("attribution", pa.string()),
+        ("retryable", pa.bool_()),
+        ("count_as_failure", pa.bool_()),
+        ("fallback", pa.bool_()),
         ("specified", pa.bool_()),
     ]
 )
@@ -45,7 +50,9 @@ def rerun(
     """Create `{prefix}decisions`, `{prefix}codes` and the `{prefix}classified` view over `rows`."""
     refiner = Refiner(registry, full_rerun=full_rerun)
     stored = [r[0] for r in con.execute("SELECT DISTINCT type FROM rows").fetchall()]
-    looked_at = sorted({s if s is not None else NO_CODE for s in stored if refiner.needs_message(s)})
+    looked_at = sorted(
+        {s if s is not None else NO_CODE for s in stored if refiner.needs_message(s)}
+    )
     tuples = queries.arrow(con, "distinct-tuples", refinable=looked_at or ["\x00"])
     types = tuples.column("type").to_pylist()
     messages = tuples.column("message").to_pylist()
@@ -77,9 +84,7 @@ def rerun(
     con.unregister(f"{prefix}decisions_arrow")
     names = set(stored) | {d.code for d in decisions}
     _register_codes(con, registry, names, f"{prefix}codes")
-    con.execute(
-        queries.get("classified").sql.replace("{prefix}", prefix)
-    )
+    con.execute(queries.get("classified").sql.replace("{prefix}", prefix))
     distinct_messages = len({m for m, t in zip(messages, types, strict=True) if t in looked_at})
     return RerunStats(distinct_tuples=len(types), distinct_messages=distinct_messages)
 
