@@ -69,7 +69,7 @@ def _report(
     moves = queries.records(con, "reclassifications", limit=options.limit)  # type: ignore[arg-type]
     for row in moves:
         row["share"] = share(row["rows"], total)
-        row["example"] = _truncate(row["example"])
+        row["example"] = truncate(row["example"])
     retry = queries.records(con, "retry-impact")[0]  # type: ignore[arg-type]
     sources = queries.records(con, "sources")  # type: ignore[arg-type]
     for row in sources:
@@ -157,7 +157,8 @@ def _report(
     return Report(command="analyze", meta=meta, headline=headline, sections=sections, notes=notes)
 
 
-def _truncate(text: str | None, width: int = 160) -> str | None:
+def truncate(text: str | None, width: int = 160) -> str | None:
+    """One line of at most `width` characters, with an ellipsis when cut."""
     if text is None:
         return None
     flat = " ".join(text.split())

@@ -251,6 +251,65 @@ def analyze(
 
 
 @app.command()
+def diff(
+    inputs: Annotated[list[str], typer.Argument(help="Files, globs or folders of exported rows.")],
+    registry: RegistryOpt = None,
+    against: Annotated[
+        str | None,
+        typer.Option("--against", help="Compare with this registry instead of the stored codes."),
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    out: Annotated[
+        str | None,
+        typer.Option("--out", "-o", help="Write every moved row to FILE (.parquet, .csv, .jsonl)."),
+    ] = None,
+    report_out: Annotated[
+        str | None, typer.Option("--report-out", help="Write the report to FILE, not stdout.")
+    ] = None,
+    config: ConfigOpt = None,
+    mapping: MapOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    where: WhereOpt = None,
+    source_rule: SourceRuleOpt = None,
+    skip_bad_rows: SkipBadOpt = False,
+    full_rerun: Annotated[
+        bool, typer.Option("--full-rerun", help="Treat every row as a catch-all on both sides.")
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Cells in the matrix.")] = 25,
+    examples: Annotated[
+        int, typer.Option("--examples", min=0, help="Example messages per cell.")
+    ] = 3,
+) -> None:
+    """What a registry moves: from -> to with rows, examples and flag flips; --out moved rows."""
+    from errscope.diff import DiffOptions
+    from errscope.diff import diff as run_diff
+    from errscope.registry import load_registry
+
+    options, config_registry = _load_options(
+        config, mapping, since, until, where, source_rule, skip_bad_rows
+    )
+    after = load_registry(registry or config_registry)
+    before = load_registry(against) if against else None
+    report = run_diff(
+        inputs, after, before, options,  # type: ignore[arg-type]
+        DiffOptions(limit=limit, examples=examples, full_rerun=full_rerun),
+        changed_out=out, progress=_progress(),
+    )
+    _emit_report(report, fmt, report_out, primary="matrix")
+
+
+def _emit_report(report: object, fmt: Format, out: str | None, primary: str) -> None:
+    """Write a report; notes and (for non-table formats) the headline go to stderr."""
+    if fmt != Format.table:
+        for line in report.headline:  # type: ignore[attr-defined]
+            _note(f"errscope: {line}")
+    for line in report.notes:  # type: ignore[attr-defined]
+        _note(f"errscope: {line}")
+    _write(report, fmt, out, primary=primary)
+
+
+@app.command()
 def classify(
     message: Annotated[
         str | None, typer.Argument(help="The error message (omit with --file).")

@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from enum import StrEnum
 from typing import IO, Any
 
@@ -19,6 +20,9 @@ from errscope.errors import UsageError
 from errscope.report import Report, Section, iso, percent
 
 TABLE_WIDTH = 120
+# Free-text columns: cut to one line in tables (the full text is in json/csv/markdown).
+_WIDE_TEXT = frozenset({"example", "examples", "message", "pattern", "explanation", "template"})
+_WIDE_WIDTH = 60
 
 
 class Format(StrEnum):
@@ -63,6 +67,22 @@ def write_atomic(path: str, data: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+
+
+def write_atomic_with(path: str, writer: Callable[[str], None]) -> None:
+    """Let `writer` fill a temp file next to `path`, then rename it into place."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"cannot write {path}: folder {folder} does not exist")
+    handle, temp = tempfile.mkstemp(prefix=".errscope-", dir=folder)
+    os.close(handle)
+    try:
+        writer(temp)
         os.replace(temp, path)
     except BaseException:
         if os.path.exists(temp):
@@ -186,7 +206,7 @@ def write_table(report: Report, primary: str | None, color: bool) -> bytes:
     buffer = io.StringIO()
     console = Console(
         file=buffer,
-        width=TABLE_WIDTH,
+        width=max([TABLE_WIDTH] + [_needed_width(section) for section in report.sections]),
         color_system="auto" if color else None,
         force_terminal=color,
         no_color=not color,
@@ -205,7 +225,13 @@ def write_table(report: Report, primary: str | None, color: bool) -> bytes:
         )
         for column in section.columns:
             numeric = any(isinstance(r.get(column), int | float) for r in section.rows)
-            table.add_column(column, justify="right" if numeric else "left", overflow="fold")
+            wide = column in _WIDE_TEXT
+            natural = max([len(column)] + [len(_human(column, r.get(column))) for r in section.rows])
+            table.add_column(
+                column, justify="right" if numeric else "left", no_wrap=True,
+                overflow="ellipsis", max_width=_WIDE_WIDTH if wide else None,
+                min_width=None if wide else min(natural, 28),
+            )
         for row in section.rows:
             table.add_row(*(_human(c, row.get(c)) for c in section.columns))
         console.print()
@@ -215,6 +241,15 @@ def write_table(report: Report, primary: str | None, color: bool) -> bytes:
             console.print(f"{section.title}: none", markup=False)
     text = "\n".join(line.rstrip() for line in buffer.getvalue().splitlines())
     return (text + "\n").encode("utf-8")
+
+
+def _needed_width(section: Section) -> int:
+    """Width that fits every column on one line (free-text columns at their cap)."""
+    total = 0
+    for column in section.columns:
+        natural = max([len(column)] + [len(_human(column, r.get(column))) for r in section.rows])
+        total += min(natural, _WIDE_WIDTH if column in _WIDE_TEXT else 28) + 2
+    return total
 
 
 _WRITERS = {

@@ -38,6 +38,7 @@ class RerunStats:
 
     distinct_tuples: int
     distinct_messages: int
+    looked_at: list[str]
 
 
 def rerun(
@@ -46,12 +47,19 @@ def rerun(
     *,
     full_rerun: bool = False,
     prefix: str = "",
+    also_look_at: frozenset[str] = frozenset(),
 ) -> RerunStats:
-    """Create `{prefix}decisions`, `{prefix}codes` and the `{prefix}classified` view over `rows`."""
+    """Create `{prefix}decisions`, `{prefix}codes` and the `{prefix}classified` view over `rows`.
+
+    Messages are kept in the tuple key only for stored codes the registry looks into (plus
+    `also_look_at`, so that two registries compared on the same rows share one key).
+    """
     refiner = Refiner(registry, full_rerun=full_rerun)
     stored = [r[0] for r in con.execute("SELECT DISTINCT type FROM rows").fetchall()]
+    present = {s if s is not None else NO_CODE for s in stored}
     looked_at = sorted(
         {s if s is not None else NO_CODE for s in stored if refiner.needs_message(s)}
+        | (also_look_at & present)
     )
     tuples = queries.arrow(con, "distinct-tuples", refinable=looked_at or ["\x00"])
     types = tuples.column("type").to_pylist()
@@ -82,11 +90,29 @@ def rerun(
         f"CREATE OR REPLACE TABLE {prefix}decisions AS SELECT * FROM {prefix}decisions_arrow"
     )
     con.unregister(f"{prefix}decisions_arrow")
+    _register_patterns(con, registry, f"{prefix}patterns")
     names = set(stored) | {d.code for d in decisions}
     _register_codes(con, registry, names, f"{prefix}codes")
     con.execute(queries.get("classified").sql.replace("{prefix}", prefix))
-    distinct_messages = len({m for m, t in zip(messages, types, strict=True) if t in looked_at})
-    return RerunStats(distinct_tuples=len(types), distinct_messages=distinct_messages)
+    distinct_messages = len({m for m in messages if m is not None})
+    return RerunStats(
+        distinct_tuples=len(types), distinct_messages=distinct_messages, looked_at=looked_at
+    )
+
+
+def _register_patterns(con: duckdb.DuckDBPyConnection, registry: Registry, table: str) -> None:
+    """The registry's patterns as a table: position, code, kind, text."""
+    arrow = pa.table(
+        {
+            "position": pa.array([p.position for p in registry.patterns], pa.int32()),
+            "code": pa.array([p.code for p in registry.patterns], pa.string()),
+            "kind": pa.array([p.kind for p in registry.patterns], pa.string()),
+            "text": pa.array([p.text for p in registry.patterns], pa.string()),
+        }
+    )
+    con.register(f"{table}_arrow", arrow)
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {table}_arrow")
+    con.unregister(f"{table}_arrow")
 
 
 def _register_codes(
