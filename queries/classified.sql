@@ -22,7 +22,8 @@ SELECT
   nc.severity AS new_severity,
   nc.retryable AS new_retryable,
   nc.count_as_failure AS new_count_as_failure,
-  nc.fallback AS new_fallback
+  nc.fallback AS new_fallback,
+  nc.reason AS new_reason
 FROM (
   SELECT rows.*, CASE WHEN l.type IS NOT NULL THEN rows.message END AS key_message
   FROM rows LEFT JOIN {prefix}looked AS l ON coalesce(rows.type, '(none)') = l.type

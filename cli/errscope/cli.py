@@ -292,11 +292,92 @@ def diff(
     after = load_registry(registry or config_registry)
     before = load_registry(against) if against else None
     report = run_diff(
-        inputs, after, before, options,  # type: ignore[arg-type]
+        inputs,
+        after,
+        before,
+        options,  # type: ignore[arg-type]
         DiffOptions(limit=limit, examples=examples, full_rerun=full_rerun),
-        changed_out=out, progress=_progress(),
+        changed_out=out,
+        progress=_progress(),
     )
     _emit_report(report, fmt, report_out, primary="matrix")
+
+
+@app.command()
+def sources(
+    inputs: Annotated[list[str], typer.Argument(help="Files, globs or folders of exported rows.")],
+    registry: RegistryOpt = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    out: OutOpt = None,
+    config: ConfigOpt = None,
+    mapping: MapOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    where: WhereOpt = None,
+    source_rule: SourceRuleOpt = None,
+    skip_bad_rows: SkipBadOpt = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Rows per table.")] = 25,
+) -> None:
+    """Per key source (byok / platform / unknown): codes, reasons, providers, models, features."""
+    from errscope.registry import load_registry
+    from errscope.sources import sources as run_sources
+
+    options, config_registry = _load_options(
+        config, mapping, since, until, where, source_rule, skip_bad_rows
+    )
+    report = run_sources(
+        inputs,
+        load_registry(registry or config_registry),
+        options,  # type: ignore[arg-type]
+        limit=limit,
+        progress=_progress(),
+    )
+    _emit_report(report, fmt, out, primary="sources")
+
+
+@app.command()
+def report(
+    inputs: Annotated[list[str], typer.Argument(help="Files, globs or folders of exported rows.")],
+    out_dir: Annotated[str, typer.Option("--out-dir", help="Folder for the CSV files.")],
+    weekly: Annotated[
+        bool, typer.Option("--weekly", help="One detail and one summary CSV per ISO week.")
+    ] = False,
+    layout: Annotated[
+        str, typer.Option("--layout", help="per-week (a file pair per week) or single.")
+    ] = "per-week",
+    registry: RegistryOpt = None,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="Format of the list of files written.")
+    ] = Format.table,
+    config: ConfigOpt = None,
+    mapping: MapOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    where: WhereOpt = None,
+    source_rule: SourceRuleOpt = None,
+    skip_bad_rows: SkipBadOpt = False,
+    top: Annotated[int, typer.Option("--top", min=1, help="Items in summary lists.")] = 5,
+) -> None:
+    """Weekly CSV reports: per week and source/provider/model/code, plus a summary per week."""
+    from errscope.registry import load_registry
+    from errscope.weekly import WeeklyOptions
+    from errscope.weekly import weekly as run_weekly
+
+    if not weekly:
+        raise UsageError(
+            "report needs --weekly", hint="errscope report DUMP --weekly --out-dir DIR"
+        )
+    options, config_registry = _load_options(
+        config, mapping, since, until, where, source_rule, skip_bad_rows
+    )
+    result = run_weekly(
+        inputs,
+        load_registry(registry or config_registry),
+        WeeklyOptions(out_dir=out_dir, layout=layout, top=top),
+        options,  # type: ignore[arg-type]
+        progress=_progress(),
+    )
+    _emit_report(result, fmt, None, primary="files")
 
 
 def _emit_report(report: object, fmt: Format, out: str | None, primary: str) -> None:

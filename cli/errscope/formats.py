@@ -37,7 +37,6 @@ class Format(StrEnum):
 
 
 # Columns whose floats are shares: shown as percentages in human formats, raw in data formats.
-_SHARE_SUFFIXES = ("share", "_share_stored", "_share_rerun", "share_rerun")
 _FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -97,7 +96,7 @@ def _primary(report: Report, primary: str | None) -> Section:
 
 
 def _is_share(column: str) -> bool:
-    return column.endswith(_SHARE_SUFFIXES)
+    return "share" in column
 
 
 def _human(column: str, value: Any) -> str:
@@ -226,10 +225,15 @@ def write_table(report: Report, primary: str | None, color: bool) -> bytes:
         for column in section.columns:
             numeric = any(isinstance(r.get(column), int | float) for r in section.rows)
             wide = column in _WIDE_TEXT
-            natural = max([len(column)] + [len(_human(column, r.get(column))) for r in section.rows])
+            natural = max(
+                [len(column)] + [len(_human(column, r.get(column))) for r in section.rows]
+            )
             table.add_column(
-                column, justify="right" if numeric else "left", no_wrap=True,
-                overflow="ellipsis", max_width=_WIDE_WIDTH if wide else None,
+                column,
+                justify="right" if numeric else "left",
+                no_wrap=True,
+                overflow="ellipsis",
+                max_width=_WIDE_WIDTH if wide else None,
                 min_width=None if wide else min(natural, 28),
             )
         for row in section.rows:

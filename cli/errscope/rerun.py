@@ -13,6 +13,7 @@ import duckdb
 import pyarrow as pa
 
 from errscope import queries
+from errscope.reasons import reason_for
 from errscope.refine import NO_CODE, Refiner
 from errscope.registry import Registry
 
@@ -28,6 +29,7 @@ _CODES_SCHEMA = pa.schema(
         ("count_as_failure", pa.bool_()),
         ("fallback", pa.bool_()),
         ("specified", pa.bool_()),
+        ("reason", pa.string()),
     ]
 )
 
@@ -134,6 +136,7 @@ def _register_codes(
                 "count_as_failure": spec.count_as_failure if spec else True,
                 "fallback": registry.is_fallback(name),
                 "specified": spec is not None,
+                "reason": reason_for(spec.name if spec else name, spec),
             }
         )
     arrow = pa.Table.from_pylist(rows, schema=_CODES_SCHEMA)

@@ -1,0 +1,25 @@
+-- name: sources-features
+-- description: Rows per key source and feature, with fallback rows stored vs re-run, the top re-run code and the top reason.
+-- params: limit
+WITH cells AS (
+  SELECT source, feature, new_code, new_reason, count(*) AS n,
+         count(*) FILTER (WHERE stored_fallback) AS fb_stored,
+         count(*) FILTER (WHERE new_fallback) AS fb_rerun
+  FROM classified
+  GROUP BY ALL
+), reasons AS (
+  SELECT source, feature, new_reason, sum(n) AS n FROM cells GROUP BY ALL
+)
+SELECT
+  c.source,
+  c.feature,
+  sum(c.n)::BIGINT AS rows,
+  sum(c.fb_stored)::BIGINT AS fallback_stored,
+  sum(c.fb_rerun)::BIGINT AS fallback_rerun,
+  first(c.new_code ORDER BY c.n DESC, c.new_code) AS top_code,
+  (SELECT first(r.new_reason ORDER BY r.n DESC, r.new_reason) FROM reasons AS r
+    WHERE r.source = c.source AND r.feature IS NOT DISTINCT FROM c.feature) AS top_reason
+FROM cells AS c
+GROUP BY c.source, c.feature
+ORDER BY rows DESC, c.source, c.feature NULLS LAST
+LIMIT $limit
