@@ -126,7 +126,7 @@ def _report(
             "after_share": after_share,
             "change_points": round((after_share - before_share) * 100, 4),
         },
-        "flips": {
+        "flip_totals": {
             "became_retryable": int(totals["became_retryable"]),
             "stopped_retryable": int(totals["stopped_retryable"]),
             "became_failure": int(totals["became_failure"]),

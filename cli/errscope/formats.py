@@ -120,6 +120,8 @@ def _json_ready(value: Any) -> Any:
 
 def write_json(report: Report, primary: str | None, color: bool) -> bytes:
     document = {"command": report.command, **report.meta}
+    clash = {s.name for s in report.sections} & set(document)
+    assert not clash, f"report metadata and sections share keys: {sorted(clash)}"
     document.update({s.name: s.rows for s in report.sections})
     text = json.dumps(_json_ready(document), indent=2, ensure_ascii=False)
     return (text + "\n").encode("utf-8")

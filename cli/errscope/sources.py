@@ -1,4 +1,4 @@
-"""`sources`: who is affected: byok / platform / unknown against code, reason, provider, model, feature.
+"""`sources`: who is affected: byok / platform / unknown by code, reason, provider, model, feature.
 
 Reasons are Omi's vocabulary, derived from the re-run code; where the dump carries the reason a
 system logged at the time, the rows whose re-derived reason differs are listed.
@@ -66,7 +66,7 @@ def _report(con: duckdb.DuckDBPyConnection, registry: Registry, limit: int) -> R
         "errscope_version": __version__,
         "registry": registry.stamp(),
         "rows": total,
-        "sources": {k: per_source[k] for k in sorted(per_source)},
+        "rows_by_source": {k: per_source[k] for k in sorted(per_source)},
         "stored_reason_present": has_reason,
     }
     headline = [
