@@ -24,10 +24,12 @@ class Case:
     status: int | None = None
     stored_type: str = DEFAULT_STORED
     provider: str | None = None
+    expected: str | None = None
+    location: str = ""  # file:line it came from, for failure reports
 
 
 def read_cases(path: str) -> list[Case]:
-    """A JSON Lines file of {"message", "status"?, "type"|"stored_type"?, "provider"?}."""
+    """JSON Lines of {"message", "status"?, "type"|"stored_type"?, "provider"?, "expected"?}."""
     cases = []
     try:
         lines = Path(path).read_text("utf-8").splitlines()
@@ -51,7 +53,19 @@ def read_cases(path: str) -> list[Case]:
         if status is not None and (not isinstance(status, int) or isinstance(status, bool)):
             raise InputError(f"{path}:{number}: status must be an integer")
         stored = item.get("type", item.get("stored_type")) or DEFAULT_STORED
-        cases.append(Case(item["message"], status, str(stored), item.get("provider")))
+        expected = item.get("expected")
+        if expected is not None and not isinstance(expected, str):
+            raise InputError(f"{path}:{number}: expected must be a code name")
+        cases.append(
+            Case(
+                item["message"],
+                status,
+                str(stored),
+                item.get("provider"),
+                expected,
+                f"{path}:{number}",
+            )
+        )
     return cases
 
 

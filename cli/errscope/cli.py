@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -26,6 +26,10 @@ _EXIT = tuple({typer.Exit, getattr(click_exceptions, "Exit", typer.Exit)})
 _ABORT = tuple({typer.Abort, getattr(click_exceptions, "Abort", typer.Abort)})
 _NO_ARGS = getattr(click_exceptions, "NoArgsIsHelpError", ())
 
+
+if TYPE_CHECKING:
+    from errscope.loader import LoadOptions
+    from errscope.report import Report
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 a check failed; 2 usage or registry error; 3 input error; 130 interrupted."
@@ -122,7 +126,7 @@ def _load_options(
     where: str | None,
     source_rules: list[str] | None,
     skip_bad_rows: bool,
-) -> tuple[object, str | None]:
+) -> tuple[LoadOptions, str | None]:
     from errscope.config import load_config, parse_rule_option
     from errscope.loader import DEFAULT_SOURCE_RULES, LoadOptions
     from errscope.mapping import build_mapping, parse_map_options
@@ -155,7 +159,7 @@ def _progress():  # type: ignore[no-untyped-def]
     """A progress callback that shows a Rich bar on stderr once a load takes over a second."""
     if not stream_is_terminal(sys.stderr):
         return None
-    state: dict[str, object] = {"start": time.monotonic(), "bar": None}
+    state: dict[str, Any] = {"start": time.monotonic(), "bar": None}
 
     def update(fraction: float) -> None:
         from rich.console import Console
@@ -163,7 +167,7 @@ def _progress():  # type: ignore[no-untyped-def]
 
         bar = state["bar"]
         if bar is None:
-            if fraction >= 1.0 or time.monotonic() - float(state["start"]) < 1.0:  # type: ignore[arg-type]
+            if fraction >= 1.0 or time.monotonic() - float(state["start"]) < 1.0:
                 return
             bar = Progress(
                 "loading",
@@ -182,11 +186,11 @@ def _progress():  # type: ignore[no-untyped-def]
     return update
 
 
-def _write(report: object, fmt: Format, out: str | None, primary: str | None = None) -> None:
+def _write(report: Report, fmt: Format, out: str | None, primary: str | None = None) -> None:
     if fmt == Format.parquet and out is None:
         raise UsageError("--format parquet needs --out FILE", hint="parquet is binary")
     color = fmt == Format.table and out is None and stream_is_terminal(sys.stdout)
-    emit(render(report, fmt, primary=primary, color=color), out)  # type: ignore[arg-type]
+    emit(render(report, fmt, primary=primary, color=color), out)
 
 
 def _note(text: str) -> None:
@@ -233,7 +237,7 @@ def analyze(
     report = run_analysis(
         inputs,
         loaded_registry,
-        options,  # type: ignore[arg-type]
+        options,
         AnalyzeOptions(limit=limit, full_rerun=full_rerun),
         progress=_progress(),
     )
@@ -295,7 +299,7 @@ def diff(
         inputs,
         after,
         before,
-        options,  # type: ignore[arg-type]
+        options,
         DiffOptions(limit=limit, examples=examples, full_rerun=full_rerun),
         changed_out=out,
         progress=_progress(),
@@ -328,7 +332,7 @@ def sources(
     report = run_sources(
         inputs,
         load_registry(registry or config_registry),
-        options,  # type: ignore[arg-type]
+        options,
         limit=limit,
         progress=_progress(),
     )
@@ -374,18 +378,195 @@ def report(
         inputs,
         load_registry(registry or config_registry),
         WeeklyOptions(out_dir=out_dir, layout=layout, top=top),
-        options,  # type: ignore[arg-type]
+        options,
         progress=_progress(),
     )
     _emit_report(result, fmt, None, primary="files")
 
 
-def _emit_report(report: object, fmt: Format, out: str | None, primary: str) -> None:
+@app.command()
+def baseline(
+    inputs: Annotated[list[str], typer.Argument(help="Files, globs or folders of exported rows.")],
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="Baseline JSON file to write.")
+    ] = "errscope-baseline.json",
+    registry: RegistryOpt = None,
+    config: ConfigOpt = None,
+    mapping: MapOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    where: WhereOpt = None,
+    source_rule: SourceRuleOpt = None,
+    skip_bad_rows: SkipBadOpt = False,
+) -> None:
+    """Record the re-run fallback share, rows per code and the registry, for `check --baseline`."""
+    import json
+
+    from errscope.check import make_baseline
+    from errscope.formats import write_atomic
+    from errscope.registry import load_registry
+
+    options, config_registry = _load_options(
+        config, mapping, since, until, where, source_rule, skip_bad_rows
+    )
+    loaded_registry = load_registry(registry or config_registry)
+    doc = make_baseline(inputs, loaded_registry, options, progress=_progress())
+    write_atomic(output, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    _note(
+        f"errscope: wrote {output}: {doc['rows']} rows, fallback share "
+        f"{doc['fallback_share'] * 100:.2f}%, registry {loaded_registry.short_hash}"
+    )
+
+
+@app.command()
+def check(
+    inputs: Annotated[
+        list[str] | None, typer.Argument(help="A dump to check against --baseline.")
+    ] = None,
+    corpus: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--corpus",
+            help="Golden corpus JSONL (message, status, type, provider, expected). Repeatable.",
+        ),
+    ] = None,
+    baseline_file: Annotated[
+        str | None, typer.Option("--baseline", help="Baseline JSON from `errscope baseline`.")
+    ] = None,
+    tolerance: Annotated[
+        str, typer.Option("--tolerance", help="Points the fallback share may rise.")
+    ] = "0.5",
+    max_code_loss: Annotated[
+        str,
+        typer.Option(
+            "--max-code-loss",
+            help="Largest share of a code's rows that may move to a fallback code (0.05 or 5%).",
+        ),
+    ] = "0.05",
+    max_fallback_share: Annotated[
+        str | None, typer.Option("--max-fallback-share", help="Absolute cap (0.2 or 20%).")
+    ] = None,
+    registry: RegistryOpt = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="text, json, junit, github or markdown.")
+    ] = "text",
+    out: OutOpt = None,
+    exit_zero: Annotated[
+        bool, typer.Option("--exit-zero", help="Report only: exit 0 even when a check fails.")
+    ] = False,
+    config: ConfigOpt = None,
+    mapping: MapOpt = None,
+    skip_bad_rows: SkipBadOpt = False,
+) -> None:
+    """CI gate: golden corpus cases and a dump against a baseline; exit 1 when a check fails."""
+    from errscope.check import Limits, fraction
+    from errscope.check import check as run_check
+    from errscope.check_formats import CheckFormat, render_check
+    from errscope.formats import emit
+    from errscope.registry import load_registry
+
+    try:
+        output_format = CheckFormat(fmt)
+    except ValueError as exc:
+        raise UsageError(
+            f"--format {fmt!r} is not one of {', '.join(f.value for f in CheckFormat)}"
+        ) from exc
+    limits = Limits(
+        tolerance_points=fraction(tolerance, "--tolerance", percent_points=True),
+        max_code_loss=fraction(max_code_loss, "--max-code-loss"),
+        max_fallback_share=fraction(max_fallback_share, "--max-fallback-share")
+        if max_fallback_share is not None
+        else None,
+    )
+    options, config_registry = _load_options(config, mapping, None, None, None, None, skip_bad_rows)
+    result = run_check(
+        load_registry(registry or config_registry),
+        corpus or [],
+        inputs or [],
+        baseline_file,
+        limits,
+        options,
+        progress=_progress(),
+    )
+    emit(render_check(result, output_format).encode("utf-8"), out)
+    if not result.passed and not exit_zero:
+        raise typer.Exit(int(ExitStatus.CHECK_FAILED))
+
+
+registry_app = typer.Typer(
+    help="Validate, show and compare registry files.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(registry_app, name="registry")
+
+
+@registry_app.command("validate")
+def registry_validate(
+    file: Annotated[str, typer.Argument(help="Registry TOML file (or `default`).")],
+    corpus: Annotated[
+        list[str] | None, typer.Option("--corpus", help="Golden corpus to find unused patterns.")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 when there are warnings.")
+    ] = False,
+) -> None:
+    """Validate a registry; warn of patterns that never fire or go unused, unproducible codes."""
+    from errscope.classify import read_cases
+    from errscope.lint import lint
+    from errscope.registry import load_registry
+
+    loaded = load_registry(file)
+    cases = [case for path in corpus or [] for case in read_cases(path)]
+    warnings = lint(loaded, cases)
+    for warning in warnings:
+        print(f"warning: {warning.kind}: {warning.message}")
+    print(
+        f"{loaded.origin}: valid: {len(loaded.codes)} codes, {len(loaded.patterns)} patterns, "
+        f"{len(warnings)} warning(s); hash {loaded.content_hash}"
+    )
+    if warnings and strict:
+        raise typer.Exit(int(ExitStatus.CHECK_FAILED))
+
+
+@registry_app.command("show")
+def registry_show(
+    file: Annotated[str, typer.Argument(help="Registry TOML file (or `default`).")] = "default",
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    out: OutOpt = None,
+) -> None:
+    """The registry's codes and patterns as a table, JSON or any other format."""
+    from errscope.registry import load_registry
+    from errscope.registry_view import show
+
+    _write(show(load_registry(file)), fmt, out, primary="patterns")
+
+
+@registry_app.command("diff")
+def registry_diff(
+    old: Annotated[str, typer.Argument(help="The registry before the change.")],
+    new: Annotated[str, typer.Argument(help="The registry after the change.")],
+    on: Annotated[
+        list[str] | None, typer.Option("--on", help="A dump: also show the rows that would move.")
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    out: OutOpt = None,
+) -> None:
+    """Patterns added, removed, reordered and codes changed; with --on, the rows that move."""
+    from errscope.registry import load_registry
+    from errscope.registry_view import changes
+
+    before, after = load_registry(old), load_registry(new)
+    report = changes(before, after, on or [], progress=_progress())
+    _emit_report(report, fmt, out, primary="changes")
+
+
+def _emit_report(report: Report, fmt: Format, out: str | None, primary: str) -> None:
     """Write a report; notes and (for non-table formats) the headline go to stderr."""
     if fmt != Format.table:
-        for line in report.headline:  # type: ignore[attr-defined]
+        for line in report.headline:
             _note(f"errscope: {line}")
-    for line in report.notes:  # type: ignore[attr-defined]
+    for line in report.notes:
         _note(f"errscope: {line}")
     _write(report, fmt, out, primary=primary)
 

@@ -11,7 +11,7 @@ import json
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -129,6 +129,7 @@ class Registry:
     patterns: tuple[Pattern, ...]
     content_hash: str
     origin: str = "<memory>"
+    text: str = field(default="", repr=False)
     _by_id: Mapping[str, CodeSpec] = field(default_factory=dict, repr=False)
 
     @property
@@ -198,7 +199,7 @@ def parse_registry(text: str, origin: str = "<memory>") -> Registry:
         raise RegistryError(
             f"{origin}: not valid TOML: {exc}", hint="check quoting and duplicate keys"
         ) from exc
-    return _build(data, origin)
+    return replace(_build(data, origin), text=text)
 
 
 def content_hash(data: Mapping[str, Any]) -> str:
