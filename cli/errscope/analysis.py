@@ -34,7 +34,7 @@ def analyze(
     con = connect()
     try:
         loaded = load(con, specs, load_options, progress=progress)
-        stats = rerun(con, registry, full_rerun=options.full_rerun)
+        stats = rerun(con, registry, full_rerun=options.full_rerun, progress=progress)
         return _report(con, registry, loaded, stats, options, time.monotonic() - started)
     finally:
         con.close()

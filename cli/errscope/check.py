@@ -101,7 +101,7 @@ def make_baseline(
         loaded = load(con, specs, load_options, progress=progress)
         if loaded.rows_analysed == 0:
             raise InputError("the dump has no rows to analyse", hint="a baseline needs rows")
-        rerun(con, registry)
+        rerun(con, registry, progress=progress)
         codes = {r["code"]: int(r["rows"]) for r in queries.records(con, "check-code-rows")}
         fallback = int(
             con.execute("SELECT count(*) FROM classified WHERE new_fallback").fetchone()[0]  # type: ignore[index]
@@ -265,7 +265,7 @@ def _check_dump(
         loaded = load(con, specs, load_options, progress=progress)
         if loaded.rows_analysed == 0:
             raise InputError("the dump has no rows to analyse", hint="an empty dump proves nothing")
-        _pairs(con, registry, old, False)
+        _pairs(con, registry, old, False, progress)
         totals = queries.records(con, "diff-totals")[0]
         rows = int(totals["rows"])
         current = Fraction(int(totals["fallback_after"]), rows)

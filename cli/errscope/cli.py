@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -155,33 +156,37 @@ def _load_options(
     return options, settings.registry
 
 
-def _progress():  # type: ignore[no-untyped-def]
-    """A progress callback that shows a Rich bar on stderr once a load takes over a second."""
+def _progress() -> Callable[[str, float], None] | None:
+    """A Rich bar on stderr, shown once a run passes a second, for loading and classifying."""
     if not stream_is_terminal(sys.stderr):
         return None
-    state: dict[str, Any] = {"start": time.monotonic(), "bar": None}
+    state: dict[str, Any] = {"start": time.monotonic(), "bar": None, "tasks": {}}
 
-    def update(fraction: float) -> None:
+    def update(stage: str, fraction: float) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeElapsedColumn
 
-        bar = state["bar"]
-        if bar is None:
-            if fraction >= 1.0 or time.monotonic() - float(state["start"]) < 1.0:
+        if state["bar"] is None:
+            if time.monotonic() - state["start"] < 1.0:
                 return
-            bar = Progress(
-                "loading",
+            created = Progress(
+                "[progress.description]{task.description}",
                 BarColumn(),
                 TaskProgressColumn(),
                 TimeElapsedColumn(),
                 console=Console(stderr=True),
                 transient=True,
             )
-            bar.start()
-            state["bar"], state["task"] = bar, bar.add_task("load", total=1.0)
-        bar.update(state["task"], completed=fraction)  # type: ignore[attr-defined]
-        if fraction >= 1.0:
-            bar.stop()  # type: ignore[attr-defined]
+            created.start()
+            state["bar"] = created
+        bar = state["bar"]
+        if stage not in state["tasks"]:
+            state["tasks"][stage] = bar.add_task(stage, total=1.0)
+        bar.update(state["tasks"][stage], completed=fraction)
+        if stage == "classifying" and fraction >= 1.0:
+            bar.stop()
+            state["bar"], state["tasks"] = None, {}
+            state["start"] = float("inf")  # never show again in this run
 
     return update
 

@@ -66,7 +66,7 @@ def diff(
     con = connect()
     try:
         loaded = load(con, specs, load_options, progress=progress)
-        _pairs(con, after, before, options.full_rerun)
+        _pairs(con, after, before, options.full_rerun, progress)
         report = _report(con, after, before, options)
         report.meta["inputs"] = inputs_meta(loaded)
         if changed_out:
@@ -77,7 +77,11 @@ def diff(
 
 
 def _pairs(
-    con: duckdb.DuckDBPyConnection, after: Registry, before: Registry | None, full: bool
+    con: duckdb.DuckDBPyConnection,
+    after: Registry,
+    before: Registry | None,
+    full: bool,
+    progress: Progress | None = None,
 ) -> None:
     """Decide both sides on one shared tuple key and join them into `pairs`."""
     from errscope.rerun import rerun
@@ -89,9 +93,23 @@ def _pairs(
     look = {s for s in stored if Refiner(after, full_rerun=full).needs_message(s)}
     if before is not None:
         look |= {s for s in stored if Refiner(before, full_rerun=full).needs_message(s)}
-    rerun(con, after, full_rerun=full, prefix="after_", also_look_at=frozenset(look))
+    rerun(
+        con,
+        after,
+        full_rerun=full,
+        prefix="after_",
+        also_look_at=frozenset(look),
+        progress=progress,
+    )
     if before is not None:
-        rerun(con, before, full_rerun=full, prefix="before_", also_look_at=frozenset(look))
+        rerun(
+            con,
+            before,
+            full_rerun=full,
+            prefix="before_",
+            also_look_at=frozenset(look),
+            progress=progress,
+        )
         con.execute(queries.get("diff-pairs-registries").sql)
     else:
         con.execute(queries.get("diff-pairs-stored").sql)

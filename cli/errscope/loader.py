@@ -94,7 +94,8 @@ class LoadReport:
         return {k: v for k, v in sorted(self.dispositions.items()) if k != ANALYSED and v}
 
 
-Progress = Callable[[float], None]
+# progress(stage, fraction done): stages are 'loading' and 'classifying'.
+Progress = Callable[[str, float], None]
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -176,8 +177,8 @@ def _run(
             except duckdb.Error:
                 done = -1
             if done >= 0:
-                progress(min(done, 100.0) / 100.0)
-        progress(1.0)
+                progress("loading", min(done, 100.0) / 100.0)
+        progress("loading", 1.0)
     if failure:
         exc = failure[0]
         if isinstance(exc, duckdb.IOException | duckdb.InvalidInputException):

@@ -13,6 +13,7 @@ import duckdb
 import pyarrow as pa
 
 from errscope import queries
+from errscope.loader import Progress
 from errscope.reasons import reason_for
 from errscope.refine import NO_CODE, Refiner
 from errscope.registry import Registry
@@ -50,6 +51,7 @@ def rerun(
     full_rerun: bool = False,
     prefix: str = "",
     also_look_at: frozenset[str] = frozenset(),
+    progress: Progress | None = None,
 ) -> RerunStats:
     """Create `{prefix}decisions`, `{prefix}codes` and the `{prefix}classified` view over `rows`.
 
@@ -68,7 +70,14 @@ def rerun(
     messages = tuples.column("message").to_pylist()
     statuses = tuples.column("status").to_pylist()
     providers = tuples.column("provider").to_pylist()
-    decisions = list(refiner.decide_many(zip(types, messages, statuses, providers, strict=True)))
+    decisions = []
+    total = len(types)
+    for decision in refiner.decide_many(zip(types, messages, statuses, providers, strict=True)):
+        decisions.append(decision)
+        if progress is not None and len(decisions) % 20_000 == 0:
+            progress("classifying", len(decisions) / total)
+    if progress is not None:
+        progress("classifying", 1.0)
     table = pa.table(
         {
             "type": pa.array(types, pa.string()),

@@ -29,7 +29,7 @@ def sources(
     con = connect()
     try:
         loaded = load(con, specs, load_options, progress=progress)
-        rerun(con, registry)
+        rerun(con, registry, progress=progress)
         report = _report(con, registry, limit)
         report.meta["inputs"] = inputs_meta(loaded)
         return report

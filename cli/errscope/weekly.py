@@ -85,7 +85,7 @@ def weekly(
     con = connect()
     try:
         loaded = load(con, specs, load_options, progress=progress)
-        rerun(con, registry)
+        rerun(con, registry, progress=progress)
         detail, summary = _tables(con, registry, options.top)
         untimed = con.execute("SELECT count(*) FROM rows WHERE ts IS NULL").fetchone()[0]  # type: ignore[index]
     finally:
