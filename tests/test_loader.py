@@ -247,3 +247,21 @@ def test_source_rules_never_guess_silently(tmp_path: Path) -> None:
         ("op_2", "byok", "rule 1: provider <> 'lobehub' => byok"),
         ("op_3", "platform", "source column"),
     ]
+
+
+def test_parquet_json_column_holding_objects_and_json_strings(tmp_path: Path) -> None:
+    con = connect()
+    rows = [lobehub_row(1, "ProviderBizError", "as object", body={"status": 429}),
+            lobehub_row(2, "ProviderBizError", "as string", body={"status": 503})]
+    rows[1]["error"] = json.dumps(rows[1]["error"])
+    rows.append({"id": "op_3", "error": None})
+    source = write_jsonl(tmp_path / "m.jsonl", rows)
+    target = tmp_path / "m.parquet"
+    con.execute(
+        f"COPY (SELECT id, created_at, provider, error::JSON AS error FROM read_json('{source}', "
+        f"columns={{'id': 'VARCHAR', 'created_at': 'VARCHAR', 'provider': 'VARCHAR', 'error': 'JSON'}})) "
+        f"TO '{target}' (FORMAT parquet)"
+    )
+    counts, got = loaded([str(target)])
+    assert counts == {"analysed": 2, "no error recorded": 1}
+    assert [(r[2], r[3]) for r in got] == [("as object", 429), ("as string", 503)]

@@ -344,6 +344,22 @@ def _json_timestamp(value: str) -> str:
     )
 
 
+def _is_text(typ: object) -> bool:
+    """String columns, and JSON columns (DuckDB hands them over as an Arrow JSON extension)."""
+    import pyarrow as pa
+
+    storage = getattr(typ, "storage_type", typ)
+    return bool(pa.types.is_string(storage) or pa.types.is_large_string(storage))
+
+
+def _unwrap_json(expr: str) -> str:
+    """A text/JSON value as a JSON document, parsing once more when it holds a JSON string."""
+    return (
+        f"CASE WHEN json_valid({expr}) THEN CASE WHEN json_type({expr}) = 'VARCHAR' "
+        f"AND json_valid({expr} ->> '$') THEN json({expr} ->> '$') ELSE json({expr}) END END"
+    )
+
+
 def _parquet_select(
     con: duckdb.DuckDBPyConnection, param: str, paths: list[str], mapping: ColumnMapping
 ) -> str:
@@ -378,12 +394,9 @@ def _parquet_select(
         if expr == "NULL":
             return "NULL"
         if rest:
-            if typ is None or not (pa.types.is_string(typ) or pa.types.is_large_string(typ)):
+            if typ is None or not _is_text(typ):
                 return "NULL"
-            return (
-                f"CASE WHEN json_valid({expr}) THEN json_extract_string({expr}, "
-                f"{_json_path(rest)}) END"
-            )
+            return f"json_extract_string({_unwrap_json(expr)}, {_json_path(rest)})"
         if typ is not None and (pa.types.is_struct(typ) or pa.types.is_list(typ)):
             return f"CAST(to_json({expr}) AS VARCHAR)"
         return f"CAST({expr} AS VARCHAR)"
@@ -402,9 +415,9 @@ def _parquet_select(
     error_root = mapping.error_root
     if error_root and error_root in types:
         typ = types[error_root]
-        if pa.types.is_string(typ) or pa.types.is_large_string(typ):
+        if _is_text(typ):
             column = f'"{error_root}"'
-            present = f"({column} IS NOT NULL AND trim({column}) NOT IN ('', '{{}}'))"
+            present = f"({column} IS NOT NULL AND trim({column}) NOT IN ('', '{{}}', 'null'))"
             plain = f"CASE WHEN NOT json_valid({column}) THEN nullif(trim({column}), '') END"
             columns["message"] = f"coalesce({columns['message']}, {plain})"
         else:
