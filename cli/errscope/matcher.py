@@ -1,21 +1,40 @@
-"""Multi-pattern matching in linear time: every registry pattern in one RE2 set.
+"""Multi-pattern matching in linear time: which registry patterns match a message, in one pass.
 
-RE2 guarantees time linear in the message length whatever the pattern (no backtracking), and
-DuckDB's regexp functions use the same engine, so exported SQL keeps the same semantics.
-Every pattern runs with `.` matching newlines (HTML pages and stack traces span lines).
+RE2 is the reference engine: it guarantees time linear in the message whatever the pattern,
+validates every pattern at load time, and DuckDB's regexp functions use it too, so exported SQL
+keeps the same semantics. Hyperscan (also automaton-based, linear) scans many times faster, so
+patterns it provably reads the same way run there; the rest run in an RE2 set. `.` matches
+newlines everywhere (HTML pages and stack traces span lines).
+
+Why a translation step and not Hyperscan as is: Hyperscan follows PCRE, which differs from RE2 in
+a few places that change match/no-match: `\\s`/`\\S` (PCRE counts vertical tab as space), `$`
+(PCRE also matches before a final newline), Unicode classes and non-ASCII case folding. The
+translator rewrites `\\s`, `\\S` and `$` into RE2's exact meaning and sends patterns with the
+others to RE2, so both engines answer identically (tests/test_matcher.py checks it).
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import re2
 
 from errscope.registry import Pattern
 
+try:  # Hyperscan wheels exist for Linux/macOS on x86_64; elsewhere RE2 does all the work.
+    import hyperscan
+except ImportError:  # pragma: no cover - depends on the platform
+    hyperscan = None  # type: ignore[assignment]
+
 _OPTIONS = re2.Options()
 _OPTIONS.log_errors = False
 _OPTIONS.max_mem = 256 << 20
+
+_RE2_SPACE = r"\t\n\f\r "  # RE2's \s: exactly these five characters
 
 
 def pattern_regex(pattern: Pattern) -> str:
@@ -35,21 +54,194 @@ def check_pattern(pattern: Pattern) -> str | None:
     return None
 
 
+_ALLOWED_GROUPS = (
+    "(?:", "(?i)", "(?s)", "(?is)", "(?si)", "(?i:", "(?s:", "(?is:", "(?si:", "(?-i:",
+)
+# Non-ASCII characters RE2's (?i) folds onto ASCII letters: KELVIN SIGN (k) and LONG S (s).
+# A message holding one is matched by RE2 alone.
+_FOLDS_TO_ASCII = ("\u212a", "\u017f")
+
+
+def _caseless(text: str) -> bool:
+    """True when no non-ASCII character of `text` has another case."""
+    return all(c.isascii() or c.lower() == c.upper() == c for c in text)
+
+
+def hyperscan_regex(regex: str) -> str | None:
+    """The regex rewritten so Hyperscan matches exactly what RE2 matches, or None if unsure."""
+    if ("(?i" in regex or "(?si" in regex) and not _caseless(regex):
+        return None  # non-ASCII case folding differs between the engines
+    out: list[str] = []
+    in_class = False
+    i = 0
+    while i < len(regex):
+        char = regex[i]
+        if char == "\\":
+            if i + 1 >= len(regex):
+                return None
+            nxt = regex[i + 1]
+            if nxt == "s":
+                out.append(_RE2_SPACE if in_class else f"[{_RE2_SPACE}]")
+            elif nxt == "S":
+                if in_class:
+                    return None
+                out.append(f"[^{_RE2_SPACE}]")
+            elif nxt in "pPCQEXRhHvVKNGZ" or ("1" <= nxt <= "9"):
+                return None  # Unicode classes and escapes the engines read differently
+            else:
+                out.append(regex[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            if char == "[" and regex[i : i + 2] == "[:":
+                end = regex.find(":]", i + 2)
+                if end < 0:
+                    return None
+                out.append(regex[i : end + 2])
+                i = end + 2
+                continue
+            if char == "]":
+                in_class = False
+            out.append(char)
+            i += 1
+            continue
+        if char == "[":
+            in_class = True
+            opener = "[^" if regex.startswith("[^", i) else "["
+            out.append(opener)
+            i += len(opener)
+            if regex.startswith("]", i):  # a leading ] is a literal in both engines
+                out.append("\\]")
+                i += 1
+            continue
+        if regex.startswith("(?", i) and not any(
+            regex.startswith(form, i) for form in _ALLOWED_GROUPS
+        ):
+            return None  # named groups, (?m), (?U) and the like: leave to RE2
+        if char == "$":
+            out.append("\\z")  # RE2's $ (without m) is the end of text only
+        else:
+            out.append(char)
+        i += 1
+    return None if in_class else "".join(out)
+
+
+def cache_dir() -> Path:
+    """Where errscope keeps caches: $ERRSCOPE_CACHE_DIR, else $XDG_CACHE_HOME/errscope,
+    else ~/.cache/errscope. Everything there is safe to delete."""
+    explicit = os.environ.get("ERRSCOPE_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "errscope"
+
+
 class Matcher:
     """Answers "which patterns match this message" in one pass over the message."""
 
-    def __init__(self, patterns: Sequence[Pattern]) -> None:
+    def __init__(self, patterns: Sequence[Pattern], *, use_hyperscan: bool = True) -> None:
         self.patterns = tuple(patterns)
+        regexes = [pattern_regex(p) for p in self.patterns]
+        translated = [hyperscan_regex(r) if hyperscan and use_hyperscan else None for r in regexes]
+        candidates = {i: t for i, t in enumerate(translated) if t is not None}
+        self._hs, self._hs_ids = _hyperscan_database(candidates)
+        hs_set = set(self._hs_ids)
+        self._re2_ids = [i for i in range(len(regexes)) if i not in hs_set]
         self._set = re2.Set.SearchSet(_OPTIONS)
-        for pattern in self.patterns:
-            self._set.Add(pattern_regex(pattern))
+        for i in self._re2_ids:
+            self._set.Add(regexes[i])
         self._set.Compile()
+        self._scratch = hyperscan.Scratch(self._hs) if self._hs is not None else None
+        self._found: list[int] = []
+        self._regexes = regexes
+        self._all_re2: re2.Set | None = None
+
+    @property
+    def engines(self) -> dict[str, int]:
+        """How many patterns each engine runs."""
+        return {"hyperscan": len(self._hs_ids), "re2": len(self._re2_ids)}
+
+    def _on_match(self, pattern_id: int, start: int, end: int, flags: int, context: object) -> None:
+        self._found.append(pattern_id)
 
     def matches(self, message: str) -> list[int]:
         """Indexes (0-based, ascending) of every pattern that matches somewhere in the message."""
         if not message or not self.patterns:
             return []
-        found = self._set.Match(message)
-        if not found:
-            return []
-        return sorted(found)
+        found: list[int] = []
+        if self._hs is not None and any(c in message for c in _FOLDS_TO_ASCII):
+            return self._re2_only(message)
+        if self._hs is not None:
+            self._found = found
+            self._hs.scan(
+                message.encode("utf-8", "replace"),
+                match_event_handler=self._on_match,
+                scratch=self._scratch,
+            )
+        if self._re2_ids:
+            hits = self._set.Match(message)
+            if hits:
+                found.extend(self._re2_ids[h] for h in hits)
+        found.sort()
+        return found
+
+
+    def _re2_only(self, message: str) -> list[int]:
+        if self._all_re2 is None:
+            self._all_re2 = re2.Set.SearchSet(_OPTIONS)
+            for regex in self._regexes:
+                self._all_re2.Add(regex)
+            self._all_re2.Compile()
+        return sorted(self._all_re2.Match(message) or [])
+
+
+def _hyperscan_database(candidates: dict[int, str]) -> tuple[Any, list[int]]:
+    """A compiled Hyperscan database and the pattern ids in it, cached by its pattern list.
+
+    A pattern Hyperscan refuses (too large, unsupported) is left out and runs in RE2 instead.
+    """
+    if hyperscan is None or not candidates:
+        return None, []
+    flags = hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY
+    ids = sorted(candidates)
+    key = hashlib.sha256(
+        "\x00".join([getattr(hyperscan, "__version__", "?"), str(flags)]
+                    + [f"{i}\x01{candidates[i]}" for i in ids]).encode()
+    ).hexdigest()[:32]
+    path = cache_dir() / "hyperscan" / f"{key}.db"
+    try:
+        blob = path.read_bytes()
+        accepted = [int(x) for x in path.with_suffix(".ids").read_text().split()]
+        return hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK), accepted
+    except (OSError, ValueError, hyperscan.error):
+        pass
+    database = _compile([candidates[i] for i in ids], ids, flags)
+    accepted = ids
+    if database is None:
+        accepted = [i for i in ids if _compile([candidates[i]], [i], flags) is not None]
+        database = _compile([candidates[i] for i in accepted], accepted, flags)
+        if database is None:
+            return None, []
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        suffix = f".{os.getpid()}.tmp"
+        path.with_suffix(".ids" + suffix).write_text(" ".join(map(str, accepted)))
+        path.with_suffix(".db" + suffix).write_bytes(hyperscan.dumpb(database))
+        os.replace(path.with_suffix(".ids" + suffix), path.with_suffix(".ids"))
+        os.replace(path.with_suffix(".db" + suffix), path)
+    except OSError:
+        pass  # a read-only cache folder: compile again next time
+    return database, accepted
+
+
+def _compile(regexes: list[str], ids: list[int], flags: int) -> Any:
+    if not regexes:
+        return None
+    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    try:
+        database.compile(
+            expressions=[r.encode("utf-8") for r in regexes], ids=ids, flags=[flags] * len(ids)
+        )
+    except hyperscan.error:
+        return None
+    return database
