@@ -24,10 +24,7 @@ SELECT
   nc.count_as_failure AS new_count_as_failure,
   nc.fallback AS new_fallback,
   nc.reason AS new_reason
-FROM (
-  SELECT rows.*, CASE WHEN l.type IS NOT NULL THEN rows.message END AS key_message
-  FROM rows LEFT JOIN {prefix}looked AS l ON coalesce(rows.type, '(none)') = l.type
-) AS r
+FROM rows_keyed AS r
 JOIN {prefix}decisions AS d
   ON r.type IS NOT DISTINCT FROM d.type
  AND r.key_message IS NOT DISTINCT FROM d.message

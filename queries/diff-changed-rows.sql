@@ -9,10 +9,7 @@ SELECT
   r.message,
   $before_hash AS before_registry_hash,
   $after_hash AS after_registry_hash
-FROM (
-  SELECT rows.*, CASE WHEN l.type IS NOT NULL THEN rows.message END AS key_message
-  FROM rows LEFT JOIN after_looked AS l ON coalesce(rows.type, '(none)') = l.type
-) AS r
+FROM rows_keyed AS r
 JOIN pairs AS p
   ON r.type IS NOT DISTINCT FROM p.type
  AND r.key_message IS NOT DISTINCT FROM p.message

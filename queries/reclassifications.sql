@@ -2,8 +2,8 @@
 -- description: Stored -> re-run code pairs that changed, by rows, with the most frequent message as an example.
 -- params: limit
 WITH cells AS (
-  SELECT stored_code, new_code, message, count(*) AS n
-  FROM classified
+  SELECT stored_code, new_code, message, sum(n) AS n
+  FROM decided
   WHERE stored_resolved <> new_code
   GROUP BY ALL
 )
@@ -11,7 +11,7 @@ SELECT
   stored_code AS from_code,
   new_code AS to_code,
   sum(n)::BIGINT AS rows,
-  first(message ORDER BY n DESC, message) AS example
+  first(message ORDER BY n DESC, message NULLS LAST) AS example
 FROM cells
 GROUP BY ALL
 ORDER BY rows DESC, from_code, to_code

@@ -1,7 +1,7 @@
 -- name: steps
 -- description: Rows by the refinement step that decided them (pattern, status, alias, pass-through, no-match).
 -- params:
-SELECT step, count(*) AS rows
-FROM classified
+SELECT step, sum(n)::BIGINT AS rows
+FROM decided
 GROUP BY ALL
 ORDER BY rows DESC, step

@@ -2,10 +2,10 @@
 -- description: Analysed rows, time span, fallback rows stored vs re-run, and rows whose code changed.
 -- params:
 SELECT
-  count(*) AS rows,
-  min(ts) AS first_ts,
-  max(ts) AS last_ts,
-  count(*) FILTER (WHERE stored_fallback) AS fallback_stored,
-  count(*) FILTER (WHERE new_fallback) AS fallback_rerun,
-  count(*) FILTER (WHERE stored_resolved <> new_code) AS reclassified
-FROM classified
+  coalesce(sum(n), 0)::BIGINT AS rows,
+  min(first_ts) AS first_ts,
+  max(last_ts) AS last_ts,
+  coalesce(sum(n) FILTER (WHERE stored_fallback), 0)::BIGINT AS fallback_stored,
+  coalesce(sum(n) FILTER (WHERE new_fallback), 0)::BIGINT AS fallback_rerun,
+  coalesce(sum(n) FILTER (WHERE stored_resolved <> new_code), 0)::BIGINT AS reclassified
+FROM decided

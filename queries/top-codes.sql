@@ -2,9 +2,9 @@
 -- description: Codes by rows after the re-run, with rows stored under each code before it.
 -- params: limit
 WITH stored AS (
-  SELECT stored_resolved AS code, count(*) AS rows_stored FROM classified GROUP BY ALL
+  SELECT stored_resolved AS code, sum(n)::BIGINT AS rows_stored FROM decided GROUP BY ALL
 ), rerun AS (
-  SELECT new_code AS code, count(*) AS rows_rerun FROM classified GROUP BY ALL
+  SELECT new_code AS code, sum(n)::BIGINT AS rows_rerun FROM decided GROUP BY ALL
 )
 SELECT
   code,

@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import CODES, lobehub_row, make_registry, write_jsonl
 
+from conftest import CODES, lobehub_row, make_registry, write_jsonl
 from errscope.lint import compare, lint
 
 GOOD = '''

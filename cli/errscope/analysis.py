@@ -10,7 +10,7 @@ from errscope import __version__, queries
 from errscope.loader import LoadOptions, LoadReport, Progress, connect, load
 from errscope.registry import Registry
 from errscope.report import Report, Section, iso, percent, points, share
-from errscope.rerun import RerunStats, rerun
+from errscope.rerun import RerunStats, message_keys, rerun
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,8 @@ def analyze(
     started = time.monotonic()
     con = connect()
     try:
-        loaded = load(con, specs, load_options, progress=progress)
+        keep = message_keys(registry, full_rerun=options.full_rerun)
+        loaded = load(con, specs, load_options, progress=progress, keep_message_for=keep)
         stats = rerun(con, registry, full_rerun=options.full_rerun, progress=progress)
         return _report(con, registry, loaded, stats, options, time.monotonic() - started)
     finally:
@@ -111,7 +112,11 @@ def _report(
         f"retry impact: {retry['became_retryable']} rows become retryable, "
         f"{retry['stopped_retryable']} stop being retryable",
     ]
-    notes = [f"re-ran {stats.distinct_tuples} distinct tuples in {seconds:.2f}s"]
+    notes = [
+        f"re-ran {stats.distinct_tuples} distinct tuples, {stats.distinct_messages} distinct "
+        f"messages ({stats.messages_matched} matched now, the rest from the cache) "
+        f"in {seconds:.2f}s"
+    ]
     sections = [
         Section(
             "codes",

@@ -94,19 +94,21 @@ def make_baseline(
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """The baseline document for a dump under a registry (deterministic for the same input)."""
-    from errscope.rerun import rerun
+    from errscope.rerun import message_keys, rerun
 
     con = connect()
     try:
-        loaded = load(con, specs, load_options, progress=progress)
+        loaded = load(
+            con, specs, load_options, progress=progress, keep_message_for=message_keys(registry)
+        )
         if loaded.rows_analysed == 0:
             raise InputError("the dump has no rows to analyse", hint="a baseline needs rows")
         rerun(con, registry, progress=progress)
         codes = {r["code"]: int(r["rows"]) for r in queries.records(con, "check-code-rows")}
         fallback = int(
-            con.execute("SELECT count(*) FROM classified WHERE new_fallback").fetchone()[0]  # type: ignore[index]
+            con.execute("SELECT count(*) FROM classified WHERE new_fallback").fetchall()[0][0]  # type: ignore[index]
         )
-        residuals = _residual_templates(con, "classified")
+        residuals = _residual_templates(con, "")
     finally:
         con.close()
     rows = loaded.rows_analysed
@@ -123,15 +125,13 @@ def make_baseline(
     }
 
 
-def _residual_templates(con: duckdb.DuckDBPyConnection, view: str) -> list[dict[str, Any]]:
+def _residual_templates(con: duckdb.DuckDBPyConnection, prefix: str) -> list[dict[str, Any]]:
     """Messages still in a fallback code, masked into templates, most rows first."""
     from errscope.masking import mask
 
     counts: dict[str, int] = {}
-    for message, n in con.execute(
-        f"SELECT message, count(*) FROM {view} WHERE new_fallback AND message IS NOT NULL "
-        "GROUP BY ALL"
-    ).fetchall():
+    sql = queries.get("residual-messages").sql.replace("{prefix}", prefix)
+    for message, n in con.execute(sql).fetchall():
         key = mask(message)
         counts[key] = counts.get(key, 0) + int(n)
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:RESIDUALS_KEPT]
@@ -367,7 +367,7 @@ def _new_residuals(
     con: duckdb.DuckDBPyConnection, baseline: dict[str, Any]
 ) -> list[dict[str, Any]]:
     known = {r["template"] for r in baseline["residuals"]}
-    current = _residual_templates(con, "after_classified")
+    current = _residual_templates(con, "after_")
     return [r for r in current if r["template"] not in known][:50]
 
 

@@ -15,7 +15,6 @@ import duckdb
 from errscope import __version__, queries
 from errscope.analysis import inputs_meta, truncate
 from errscope.loader import LoadOptions, Progress, connect, load
-from errscope.refine import NO_CODE, Refiner
 from errscope.registry import Registry
 from errscope.report import Report, Section, percent, points, share
 
@@ -65,7 +64,8 @@ def diff(
     options = options or DiffOptions()
     con = connect()
     try:
-        loaded = load(con, specs, load_options, progress=progress)
+        keep = diff_keys(after, before, options.full_rerun)
+        loaded = load(con, specs, load_options, progress=progress, keep_message_for=keep)
         _pairs(con, after, before, options.full_rerun, progress)
         report = _report(con, after, before, options)
         report.meta["inputs"] = inputs_meta(loaded)
@@ -83,36 +83,23 @@ def _pairs(
     full: bool,
     progress: Progress | None = None,
 ) -> None:
-    """Decide both sides on one shared tuple key and join them into `pairs`."""
+    """Decide both sides on the loader's groups and join them into `pairs`."""
     from errscope.rerun import rerun
 
-    stored = {
-        r[0] if r[0] is not None else NO_CODE
-        for r in con.execute("SELECT DISTINCT type FROM rows").fetchall()
-    }
-    look = {s for s in stored if Refiner(after, full_rerun=full).needs_message(s)}
+    rerun(con, after, full_rerun=full, prefix="after_", progress=progress)
     if before is not None:
-        look |= {s for s in stored if Refiner(before, full_rerun=full).needs_message(s)}
-    rerun(
-        con,
-        after,
-        full_rerun=full,
-        prefix="after_",
-        also_look_at=frozenset(look),
-        progress=progress,
-    )
-    if before is not None:
-        rerun(
-            con,
-            before,
-            full_rerun=full,
-            prefix="before_",
-            also_look_at=frozenset(look),
-            progress=progress,
-        )
+        rerun(con, before, full_rerun=full, prefix="before_", progress=progress)
         con.execute(queries.get("diff-pairs-registries").sql)
     else:
         con.execute(queries.get("diff-pairs-stored").sql)
+
+
+def diff_keys(after: Registry, before: Registry | None, full: bool) -> frozenset[str] | None:
+    """The stored codes whose messages either side looks into."""
+    from errscope.rerun import message_keys
+
+    sides = (after,) if before is None else (after, before)
+    return message_keys(*sides, full_rerun=full)
 
 
 def _report(
@@ -214,7 +201,7 @@ def write_changed(
         "before_hash": before.content_hash if before else None,
     }
     sql = queries.get("diff-changed-rows").sql
-    count = int(con.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])  # type: ignore[index]
+    count = int(con.execute(f"SELECT count(*) FROM ({sql})", params).fetchall()[0][0])  # type: ignore[index]
 
     if suffix in ("csv", "jsonl"):
         sql = f"SELECT * REPLACE (strftime(ts, '%Y-%m-%dT%H:%M:%S.%gZ') AS ts) FROM ({sql})"

@@ -110,25 +110,35 @@ def load(
     specs: Sequence[str],
     options: LoadOptions | None = None,
     progress: Progress | None = None,
+    keep_message_for: frozenset[str] | None = None,
 ) -> LoadReport:
-    """Read inputs into table `staged` and view `rows`; raise InputError on malformed rows."""
+    """Read inputs; create view `rows`, table `groups`; raise InputError on malformed rows.
+
+    `staged` holds every input row with its disposition: a view straight over Parquet files
+    (cheap to scan again), a table for JSON (parsed once). `groups` counts analysed rows per
+    (stored code, message, status, provider, source): what the re-run and most reports need.
+    Messages are kept only for stored codes in `keep_message_for` (None keeps all): a
+    pass-through code's message never changes its decision, and dropping it shrinks the groups.
+    """
     options = options or LoadOptions()
     files = discover(list(specs))
     selects: list[str] = []
-    params: dict[str, object] = {}
-    groups = _group(files)
-    for number, (fmt, gzipped, group) in enumerate(groups):
-        name = f"files{number}"
+    for fmt, gzipped, group in _group(files):
         paths = [f.path for f in group]
-        params[name] = paths
         if fmt == PARQUET:
-            selects.append(_parquet_select(con, name, paths, options.mapping))
+            selects.append(_parquet_select(con, paths, options.mapping))
         else:
-            selects.append(_json_select(name, fmt, gzipped, options.mapping))
-    staged = " UNION ALL BY NAME ".join(f"({s})" for s in selects)
-    sql = _staging_sql(staged, options, params)
-    _run(con, sql, params, files, progress)
-    con.execute(ROWS_VIEW_SQL)
+            selects.append(_json_select(paths, fmt, gzipped, options.mapping))
+    staged = _staging_sql(" UNION ALL BY NAME ".join(f"({s})" for s in selects), options)
+    kind = "VIEW" if all(f.format == PARQUET for f in files) else "TABLE"
+    steps = [
+        f"CREATE OR REPLACE {kind} staged AS {staged}",
+        ROWS_VIEW_SQL,
+        "CREATE OR REPLACE VIEW rows_keyed AS SELECT rows.*, CASE WHEN "
+        f"{_keep_expr(keep_message_for)} THEN message END AS key_message FROM rows",
+        _groups_sql(keep_message_for),
+    ]
+    _run(con, steps, files, progress)
     report = _account(con, files, options)
     if report.dispositions.get(SKIP_MALFORMED) and not options.skip_bad_rows:
         bad = _first_bad_rows(con, files, limit=1)
@@ -143,6 +153,35 @@ def load(
     return report
 
 
+def _keep_expr(keep_message_for: frozenset[str] | None) -> str:
+    if keep_message_for is None:
+        return "true"
+    if not keep_message_for:
+        return "false"
+    names = ", ".join(_sql_string(n) for n in sorted(keep_message_for))
+    return f"list_contains([{names}], coalesce(type, '(none)'))"
+
+
+def _groups_sql(keep_message_for: frozenset[str] | None) -> str:
+    keep = _keep_expr(keep_message_for)
+    return f"""
+CREATE OR REPLACE TABLE groups AS
+SELECT
+  _disposition,
+  CASE WHEN _disposition = '{ANALYSED}' THEN type END AS type,
+  CASE WHEN _disposition = '{ANALYSED}' AND {keep} THEN message END AS message,
+  CASE WHEN _disposition = '{ANALYSED}' THEN status END AS status,
+  CASE WHEN _disposition = '{ANALYSED}' THEN provider END AS provider,
+  CASE WHEN _disposition = '{ANALYSED}' THEN source END AS source,
+  CASE WHEN _disposition = '{ANALYSED}' THEN source_how END AS source_how,
+  count(*) AS n,
+  min(ts) FILTER (WHERE _disposition = '{ANALYSED}') AS first_ts,
+  max(ts) FILTER (WHERE _disposition = '{ANALYSED}') AS last_ts
+FROM staged
+GROUP BY ALL
+"""
+
+
 def _group(files: list[InputFile]) -> list[tuple[str, bool, list[InputFile]]]:
     groups: dict[tuple[str, bool], list[InputFile]] = {}
     for f in files:
@@ -152,16 +191,17 @@ def _group(files: list[InputFile]) -> list[tuple[str, bool, list[InputFile]]]:
 
 def _run(
     con: duckdb.DuckDBPyConnection,
-    sql: str,
-    params: dict[str, object],
+    statements: list[str],
     files: list[InputFile],
     progress: Progress | None,
 ) -> None:
+    """Run the loading statements, polling DuckDB's progress from this thread."""
     failure: list[BaseException] = []
 
     def work() -> None:
         try:
-            con.execute(sql, params)
+            for statement in statements:
+                con.execute(statement)
         except BaseException as exc:  # re-raised in the caller's thread
             failure.append(exc)
 
@@ -208,12 +248,42 @@ def _json_path(parts: Sequence[str]) -> str:
     return _sql_string("$" + "".join(f'."{p}"' for p in parts))
 
 
-def _json_select(param: str, fmt: str, gzipped: bool, mapping: ColumnMapping) -> str:
+def _path_list(paths: Sequence[str]) -> str:
+    return "[" + ", ".join(_sql_string(p) for p in paths) + "]"
+
+
+class _Extractor:
+    """Collects the JSON paths read from each container, so every container is parsed once.
+
+    `text(container, parts)` returns a placeholder column reference; `select_list()` gives the
+    inner projection that extracts all of a container's paths in one `json_extract_string`
+    call. A container holding a JSON *string* of a document (LobeHub's `error` exported as a
+    string) is parsed once more first.
+    """
+
+    def __init__(self) -> None:
+        self.containers: dict[str, tuple[str, list[str]]] = {}
+
+    def text(self, container: str, parts: Sequence[str]) -> str:
+        name, paths = self.containers.setdefault(container, (f"_x{len(self.containers)}", []))
+        path = _json_path(parts)
+        if path not in paths:
+            paths.append(path)
+        return f"{name}[{paths.index(path) + 1}]"
+
+    def select_list(self) -> str:
+        return "".join(
+            f", TRY(json_extract_string({_unwrap_json(expr)}, [{', '.join(paths)}])) AS {name}"
+            for expr, (name, paths) in self.containers.items()
+        )
+
+
+def _json_select(paths: list[str], fmt: str, gzipped: bool, mapping: ColumnMapping) -> str:
     """Rows of JSON Lines or JSON-array files, one JSON document per row, projected."""
     compression = "'gzip'" if gzipped else "'none'"
     if fmt == JSONL:
         source = (
-            f"SELECT filename AS _file, line AS _text FROM read_csv(${param}, "
+            f"SELECT filename AS _file, line AS _text FROM read_csv({_path_list(paths)}, "
             "columns = {'line': 'VARCHAR'}, delim = '', quote = '', escape = '', header = false, "
             f"auto_detect = false, filename = true, compression = {compression}, "
             f"max_line_size = {MAX_LINE_BYTES}, buffer_size = {MAX_LINE_BYTES * 2})"
@@ -221,45 +291,37 @@ def _json_select(param: str, fmt: str, gzipped: bool, mapping: ColumnMapping) ->
     else:
         assert fmt == JSON_ARRAY
         source = (
-            f"SELECT filename AS _file, json::VARCHAR AS _text FROM read_json_objects(${param}, "
+            f"SELECT filename AS _file, json::VARCHAR AS _text FROM read_json_objects("
+            f"{_path_list(paths)}, "
             f"format = 'array', filename = true, compression = {compression})"
         )
     roots = _roots(mapping)
     root_paths = "[" + ", ".join(_json_path([r]) for r in roots) + "]"
-    containers = _container_roots(mapping)
-    unwraps = ", ".join(
-        f"CASE json_type(_f[{roots.index(r) + 1}]) "
-        f"WHEN 'OBJECT' THEN _f[{roots.index(r) + 1}] "
-        f"WHEN 'VARCHAR' THEN CASE WHEN json_valid(_f[{roots.index(r) + 1}]->>'$') "
-        f"THEN json(_f[{roots.index(r) + 1}]->>'$') END END AS \"_c_{r}\""
-        for r in containers
-    )
+    extractor = _Extractor()
 
     def raw(root: str) -> str:
         return f"_f[{roots.index(root) + 1}]"
-
-    def value_json(path: str) -> str:
-        root, _, rest = path.partition(".")
-        if not rest:
-            return raw(root)
-        return f'("_c_{root}" -> {_json_path(rest.split("."))})'
 
     def value_text(path: str) -> str:
         root, _, rest = path.partition(".")
         if not rest:
             return f"({raw(root)} ->> '$')"
-        return f'("_c_{root}" ->> {_json_path(rest.split("."))})'
+        return extractor.text(raw(root), rest.split("."))
 
-    columns = _project(mapping, value_text, lambda p: _json_timestamp(value_json(p)))
+    def value_ts(path: str) -> str:
+        root, _, rest = path.partition(".")
+        if not rest:
+            return _json_timestamp(raw(root))
+        return _text_timestamp(value_text(path))
+
+    columns = _project(mapping, value_text, value_ts)
     error_root = mapping.error_root
     if error_root:
-        present = (
-            f"({raw(error_root)} IS NOT NULL AND json_type({raw(error_root)}) <> 'NULL' "
-            f"AND {raw(error_root)}::VARCHAR NOT IN ('{{}}', '\"\"'))"
-        )
+        root = raw(error_root)
+        present = f"({root} IS NOT NULL AND {root}::VARCHAR NOT IN ('null', '{{}}', '\"\"'))"
         plain = (
-            f"CASE WHEN json_type({raw(error_root)}) = 'VARCHAR' AND \"_c_{error_root}\" IS NULL "
-            f"THEN {raw(error_root)} ->> '$' END"
+            f"CASE WHEN starts_with({root}::VARCHAR, '\"') "
+            f"AND TRY_CAST({root} ->> '$' AS JSON) IS NULL THEN {root} ->> '$' END"
         )
         columns["message"] = f"coalesce({columns['message']}, {plain})"
     else:
@@ -273,11 +335,10 @@ def _json_select(param: str, fmt: str, gzipped: bool, mapping: ColumnMapping) ->
         f"SELECT _file, _blank, _valid, CASE WHEN _valid THEN json_extract(_text, {root_paths}) "
         f"END AS _f FROM ({inner})"
     )
-    unwrapped = f"SELECT *{', ' + unwraps if unwraps else ''} FROM ({extracted})"
     projection = ", ".join(f"{expr} AS {col}" for col, expr in columns.items())
     return (
         f"SELECT _file, _blank, _valid, {present} AS _error_present, {projection} "
-        f"FROM ({unwrapped})"
+        f"FROM (SELECT *{extractor.select_list()} FROM ({extracted}))"
     )
 
 
@@ -288,15 +349,6 @@ def _roots(mapping: ColumnMapping) -> list[str]:
         if root not in roots:
             roots.append(root)
     return roots
-
-
-def _container_roots(mapping: ColumnMapping) -> list[str]:
-    found: list[str] = []
-    for path in mapping.all_paths():
-        root, _, rest = path.partition(".")
-        if rest and root not in found:
-            found.append(root)
-    return found
 
 
 def _project(
@@ -314,6 +366,10 @@ def _project(
         elif fld == "timestamp":
             exprs = [value_ts(p) for p in paths]
             kind = "TIMESTAMP"
+        elif fld == "message":
+            # Messages stay exactly as stored (patterns may anchor on leading text).
+            exprs = [f"nullif(CAST({value_text(p)} AS VARCHAR), '')" for p in paths]
+            kind = "VARCHAR"
         else:
             exprs = [f"nullif(trim(CAST({value_text(p)} AS VARCHAR)), '')" for p in paths]
             kind = "VARCHAR"
@@ -353,25 +409,37 @@ def _is_text(typ: object) -> bool:
 
 
 def _unwrap_json(expr: str) -> str:
-    """A text/JSON value as a JSON document, parsing once more when it holds a JSON string."""
+    """A text/JSON value as a JSON document, parsing once more when it holds a JSON string.
+
+    The test is on the first character (a JSON string starts with a quote), which costs no
+    parse; invalid JSON becomes NULL through TRY in the caller.
+    """
+    text = f"CAST({expr} AS VARCHAR)"
+    return f"CASE WHEN starts_with({text}, '\"') THEN {expr} ->> '$' ELSE {text} END"
+
+
+def _text_timestamp(text: str) -> str:
+    """A timestamp from text: ISO 8601 (any offset), or epoch seconds/milliseconds digits."""
     return (
-        f"CASE WHEN json_valid({expr}) THEN CASE WHEN json_type({expr}) = 'VARCHAR' "
-        f"AND json_valid({expr} ->> '$') THEN json({expr} ->> '$') ELSE json({expr}) END END"
+        f"CASE WHEN regexp_full_match({text}, '[0-9]{{9,13}}') "
+        f"THEN {_epoch(f'CAST({text} AS DOUBLE)')} "
+        f"ELSE CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS TIMESTAMP) END"
     )
 
 
 def _parquet_select(
-    con: duckdb.DuckDBPyConnection, param: str, paths: list[str], mapping: ColumnMapping
+    con: duckdb.DuckDBPyConnection, paths: list[str], mapping: ColumnMapping
 ) -> str:
     """Rows of Parquet files, with struct fields read directly and JSON strings parsed."""
     import pyarrow as pa
 
-    reader = f"read_parquet(${param}, union_by_name = true, filename = true)"
+    reader = f"read_parquet({_path_list(paths)}, union_by_name = true, filename = true)"
     try:
-        schema = con.sql(f"SELECT * FROM {reader} LIMIT 0", params={param: paths}).to_arrow_table()
+        schema = con.sql(f"SELECT * FROM {reader} LIMIT 0").to_arrow_table()
     except duckdb.Error as exc:
         raise _input_error(exc, [InputFile(p, PARQUET, False) for p in paths]) from exc
     types = {f.name: f.type for f in schema.schema}
+    extractor = _Extractor()
 
     def resolve(path: str) -> tuple[str, pa.DataType | None, list[str]]:
         """SQL for the deepest struct field reached, its type, and the path left over."""
@@ -396,7 +464,7 @@ def _parquet_select(
         if rest:
             if typ is None or not _is_text(typ):
                 return "NULL"
-            return f"json_extract_string({_unwrap_json(expr)}, {_json_path(rest)})"
+            return extractor.text(expr, rest)
         if typ is not None and (pa.types.is_struct(typ) or pa.types.is_list(typ)):
             return f"CAST(to_json({expr}) AS VARCHAR)"
         return f"CAST({expr} AS VARCHAR)"
@@ -409,7 +477,7 @@ def _parquet_select(
             return f"CAST({expr} AS TIMESTAMP)"
         if pa.types.is_integer(typ) or pa.types.is_floating(typ):
             return _epoch(f"CAST({expr} AS DOUBLE)")
-        return f"CAST(TRY_CAST(CAST({expr} AS VARCHAR) AS TIMESTAMPTZ) AS TIMESTAMP)"
+        return _text_timestamp(f"CAST({expr} AS VARCHAR)")
 
     columns = _project(mapping, value_text, timestamp)
     error_root = mapping.error_root
@@ -417,9 +485,16 @@ def _parquet_select(
         typ = types[error_root]
         if _is_text(typ):
             column = f'"{error_root}"'
-            present = f"({column} IS NOT NULL AND trim({column}) NOT IN ('', '{{}}', 'null'))"
-            plain = f"CASE WHEN NOT json_valid({column}) THEN nullif(trim({column}), '') END"
-            columns["message"] = f"coalesce({columns['message']}, {plain})"
+            text = f"CAST({column} AS VARCHAR)"
+            present = f"({column} IS NOT NULL AND {text} NOT IN ('', '{{}}', 'null', '\"\"'))"
+            # Not JSON at all (extraction gave NULL): the text is the message itself.
+            parsed = extractor.containers.get(column)
+            if parsed is not None:
+                plain = (
+                    f"CASE WHEN {parsed[0]} IS NULL THEN CASE WHEN starts_with({text}, '\"') "
+                    f"THEN TRY({column} ->> '$') ELSE nullif(trim({text}), '') END END"
+                )
+                columns["message"] = f"coalesce({columns['message']}, {plain})"
         else:
             present = f'("{error_root}" IS NOT NULL)'
     elif error_root:
@@ -429,34 +504,35 @@ def _parquet_select(
     projection = ", ".join(f"{expr} AS {col}" for col, expr in columns.items())
     return (
         f"SELECT filename AS _file, false AS _blank, true AS _valid, {present} AS _error_present, "
-        f"{projection} FROM {reader}"
+        f"{projection} FROM (SELECT *{extractor.select_list()} FROM {reader})"
     )
 
 
-def _staging_sql(staged: str, options: LoadOptions, params: dict[str, object]) -> str:
+def _timestamp(value: datetime | None) -> str:
+    return "NULL::TIMESTAMP" if value is None else f"TIMESTAMP '{value.isoformat(sep=' ')}'"
+
+
+def _staging_sql(staged: str, options: LoadOptions) -> str:
     columns = tuple(c for c in CANONICAL_COLUMNS)
     rules = []
     for number, rule in enumerate(options.source_rules, start=1):
         condition = check_filter(rule.when, columns, what=f"source rule {number}")
-        params[f"rule_source{number}"] = rule.source
-        params[f"rule_label{number}"] = f"rule {number}: {rule.label()}"
-        rules.append((condition, number))
+        label = _sql_string(f"rule {number}: {rule.label()}")
+        rules.append((condition, _sql_string(rule.source), label))
     source_case = (
         "CASE WHEN _source_raw IS NOT NULL THEN _source_raw "
-        + "".join(f"WHEN coalesce({cond}, false) THEN $rule_source{n} " for cond, n in rules)
+        + "".join(f"WHEN coalesce({cond}, false) THEN {src} " for cond, src, _ in rules)
         + "ELSE 'unknown' END"
     )
     how_case = (
         "CASE WHEN _source_raw IS NOT NULL THEN 'source column' "
-        + "".join(f"WHEN coalesce({cond}, false) THEN $rule_label{n} " for cond, n in rules)
+        + "".join(f"WHEN coalesce({cond}, false) THEN {label} " for cond, _, label in rules)
         + "ELSE 'no source column and no rule' END"
     )
     where = check_filter(options.where, columns) if options.where is not None else "true"
-    params["since"] = options.since
-    params["until"] = options.until
+    since, until = _timestamp(options.since), _timestamp(options.until)
     others = ", ".join(c for c in CANONICAL_COLUMNS if c != "source")
     return f"""
-CREATE OR REPLACE TABLE staged AS
 WITH projected AS ({staged}),
 sourced AS (
   SELECT _file, _blank, _valid, _error_present, {others},
@@ -472,10 +548,10 @@ SELECT *, CASE
   WHEN NOT _valid THEN '{SKIP_MALFORMED}'
   WHEN NOT coalesce(_error_present, type IS NOT NULL OR message IS NOT NULL) THEN '{SKIP_NO_ERROR}'
   WHEN type IS NULL AND message IS NULL THEN '{SKIP_EMPTY_ERROR}'
-  WHEN ($since::TIMESTAMP IS NOT NULL OR $until::TIMESTAMP IS NOT NULL) AND ts IS NULL
+  WHEN ({since} IS NOT NULL OR {until} IS NOT NULL) AND ts IS NULL
     THEN '{SKIP_NO_TIME}'
-  WHEN ts < $since::TIMESTAMP THEN '{SKIP_BEFORE}'
-  WHEN ts >= $until::TIMESTAMP THEN '{SKIP_AFTER}'
+  WHEN ts < {since} THEN '{SKIP_BEFORE}'
+  WHEN ts >= {until} THEN '{SKIP_AFTER}'
   WHEN NOT coalesce({where}, false) THEN '{SKIP_WHERE}'
   ELSE '{ANALYSED}' END AS _disposition
 FROM derived
@@ -493,9 +569,14 @@ def _account(
     con: duckdb.DuckDBPyConnection, files: list[InputFile], options: LoadOptions
 ) -> LoadReport:
     counts = dict(
-        con.execute("SELECT _disposition, count(*) FROM staged GROUP BY ALL ORDER BY 1").fetchall()
+        con.execute(
+            "SELECT _disposition, sum(n)::BIGINT FROM groups GROUP BY ALL ORDER BY 1"
+        ).fetchall()
     )
-    first, last = con.execute("SELECT min(ts), max(ts) FROM rows").fetchone() or (None, None)
+    first, last = con.execute("SELECT min(first_ts), max(last_ts) FROM groups").fetchall()[0] or (
+        None,
+        None,
+    )
     return LoadReport(
         files=files,
         dispositions={k: int(v) for k, v in counts.items()},

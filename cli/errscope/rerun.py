@@ -1,8 +1,11 @@
-"""Re-running a registry over loaded rows: classify distinct tuples once, join back in DuckDB.
+"""Re-running a registry over loaded rows: match distinct messages once, decide tuples in SQL.
 
-Rows are never classified one by one: the (stored code, message, status, provider) tuples are
-deduplicated by DuckDB, decided in Python with one multi-pattern pass per distinct message, and
-the decisions joined back as the `classified` view that every report query reads.
+The loader's `groups` table counts rows per (stored code, message, status, provider, source).
+Here the distinct messages get their pattern matches (errscope.match_cache: Hyperscan, cached
+on disk), and one SQL projection (errscope.refine_sql) decides every tuple. The results are the
+`{prefix}decisions` table (per stored code, message, status, provider), the `{prefix}decided`
+table (the same joined to the groups and both codes' flags, for tuple-level reports) and the
+`{prefix}classified` view (per row, for reports that need timestamps, models or ids).
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ import duckdb
 import pyarrow as pa
 
 from errscope import queries
-from errscope.loader import Progress
+from errscope.loader import ANALYSED, Progress
+from errscope.match_cache import cache_enabled, detach, match_table
 from errscope.reasons import reason_for
-from errscope.refine import NO_CODE, Refiner
+from errscope.refine import NO_CODE
+from errscope.refine_sql import decisions_sql, literal
 from errscope.registry import Registry
 
 _CODES_SCHEMA = pa.schema(
@@ -41,7 +46,30 @@ class RerunStats:
 
     distinct_tuples: int
     distinct_messages: int
-    looked_at: list[str]
+    messages_matched: int  # the rest came from the cache
+
+
+def message_keys(*registries: Registry, full_rerun: bool = False) -> frozenset[str] | None:
+    """Stored codes whose message can change a decision under any of `registries`.
+
+    None means every code (a full re-run looks at every message). The loader keeps messages
+    only for these codes.
+    """
+    if full_rerun:
+        return None
+    names: set[str] = set()
+    for registry in registries:
+        names |= _looked(registry)
+        # Fallback codes keep their messages too: residual reports show what is in them.
+        fallback = {name for name, spec in registry.codes.items() if spec.fallback}
+        names |= fallback | {a for a, code in registry.aliases.items() if code in fallback}
+    return frozenset(names)
+
+
+def _looked(registry: Registry) -> set[str]:
+    """Stored names whose message the registry reads (refinable codes and their aliases)."""
+    looked = set(registry.pattern_refinable) | set(registry.status_refinable)
+    return looked | {alias for alias, code in registry.aliases.items() if code in looked}
 
 
 def rerun(
@@ -50,65 +78,56 @@ def rerun(
     *,
     full_rerun: bool = False,
     prefix: str = "",
-    also_look_at: frozenset[str] = frozenset(),
     progress: Progress | None = None,
+    use_cache: bool | None = None,
 ) -> RerunStats:
-    """Create `{prefix}decisions`, `{prefix}codes` and the `{prefix}classified` view over `rows`.
-
-    Messages are kept in the tuple key only for stored codes the registry looks into (plus
-    `also_look_at`, so that two registries compared on the same rows share one key).
-    """
-    refiner = Refiner(registry, full_rerun=full_rerun)
-    stored = [r[0] for r in con.execute("SELECT DISTINCT type FROM rows").fetchall()]
-    present = {s if s is not None else NO_CODE for s in stored}
-    looked_at = sorted(
-        {s if s is not None else NO_CODE for s in stored if refiner.needs_message(s)}
-        | (also_look_at & present)
+    """Create `{prefix}decisions`, `{prefix}decided`, `{prefix}codes`, `{prefix}patterns` and
+    the `{prefix}classified` view from the loader's `groups`."""
+    use_cache = cache_enabled() if use_cache is None else use_cache
+    if full_rerun:
+        looked = "true"
+    else:
+        listed = ", ".join(literal(n) for n in sorted(_looked(registry))) or "NULL"
+        looked = f"list_contains([{listed}]::VARCHAR[], coalesce(type, '{NO_CODE}'))"
+    wanted = (
+        f"SELECT DISTINCT message FROM groups WHERE _disposition = '{ANALYSED}' "
+        f"AND message IS NOT NULL AND message <> '' AND {looked}"
     )
-    tuples = queries.arrow(con, "distinct-tuples", refinable=looked_at or ["\x00"])
-    types = tuples.column("type").to_pylist()
-    messages = tuples.column("message").to_pylist()
-    statuses = tuples.column("status").to_pylist()
-    providers = tuples.column("provider").to_pylist()
-    decisions = []
-    total = len(types)
-    for decision in refiner.decide_many(zip(types, messages, statuses, providers, strict=True)):
-        decisions.append(decision)
-        if progress is not None and len(decisions) % 20_000 == 0:
-            progress("classifying", len(decisions) / total)
-    if progress is not None:
-        progress("classifying", 1.0)
-    table = pa.table(
-        {
-            "type": pa.array(types, pa.string()),
-            "message": pa.array(messages, pa.string()),
-            "status": pa.array(statuses, pa.int32()),
-            "provider": pa.array(providers, pa.string()),
-            "new_code": pa.array([d.code for d in decisions], pa.string()),
-            "step": pa.array([d.step for d in decisions], pa.string()),
-            "pattern_position": pa.array(
-                [d.pattern.position if d.pattern else None for d in decisions], pa.int32()
-            ),
-            "status_used": pa.array([d.status for d in decisions], pa.int32()),
-            "n": tuples.column("n"),
-        }
+    matches, distinct, matched = match_table(
+        con, registry, wanted, f"{prefix}matches", use_cache=use_cache, progress=progress
     )
-    con.execute(f"CREATE OR REPLACE TABLE {prefix}looked (type VARCHAR)")
-    if looked_at:
-        con.executemany(f"INSERT INTO {prefix}looked VALUES (?)", [[t] for t in looked_at])
-    con.register(f"{prefix}decisions_arrow", table)
+    source = (
+        "(SELECT g.*, m.matches FROM (SELECT type, message, status, provider, "
+        f"sum(n)::BIGINT AS n FROM groups WHERE _disposition = '{ANALYSED}' GROUP BY ALL) AS g "
+        f"LEFT JOIN {matches} AS m ON g.message = m.message)"
+    )
     con.execute(
-        f"CREATE OR REPLACE TABLE {prefix}decisions AS SELECT * FROM {prefix}decisions_arrow"
+        f"CREATE OR REPLACE TABLE {prefix}decisions AS "
+        + decisions_sql(
+            registry, source, ["type", "message", "status", "provider", "n"], full_rerun=full_rerun
+        )
     )
-    con.unregister(f"{prefix}decisions_arrow")
+    detach(con, f"{prefix}matches")
     _register_patterns(con, registry, f"{prefix}patterns")
-    names = set(stored) | {d.code for d in decisions}
+    names: set[str] = {
+        r[0]
+        for r in con.execute(
+            f"SELECT DISTINCT coalesce(type, '{NO_CODE}') FROM groups "
+            f"WHERE _disposition = '{ANALYSED}' UNION SELECT DISTINCT new_code "
+            f"FROM {prefix}decisions"
+        ).fetchall()
+    }
     _register_codes(con, registry, names, f"{prefix}codes")
+    con.execute(queries.get("decided").sql.replace("{prefix}", prefix))
     con.execute(queries.get("classified").sql.replace("{prefix}", prefix))
-    distinct_messages = len({m for m in messages if m is not None})
-    return RerunStats(
-        distinct_tuples=len(types), distinct_messages=distinct_messages, looked_at=looked_at
-    )
+    tuples = int(con.execute(f"SELECT count(*) FROM {prefix}decisions").fetchall()[0][0])  # type: ignore[index]
+    return RerunStats(distinct_tuples=tuples, distinct_messages=distinct, messages_matched=matched)
+
+
+def _register_table(con: duckdb.DuckDBPyConnection, table: str, arrow: pa.Table) -> None:
+    con.register(f"{table}_arrow", arrow)
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {table}_arrow")
+    con.unregister(f"{table}_arrow")
 
 
 def _register_patterns(con: duckdb.DuckDBPyConnection, registry: Registry, table: str) -> None:
@@ -121,17 +140,19 @@ def _register_patterns(con: duckdb.DuckDBPyConnection, registry: Registry, table
             "text": pa.array([p.text for p in registry.patterns], pa.string()),
         }
     )
-    con.register(f"{table}_arrow", arrow)
-    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {table}_arrow")
-    con.unregister(f"{table}_arrow")
+    _register_table(con, table, arrow)
 
 
 def _register_codes(
-    con: duckdb.DuckDBPyConnection, registry: Registry, names: set[str | None], table: str
+    con: duckdb.DuckDBPyConnection, registry: Registry, names: set[str], table: str
 ) -> None:
-    """A code table for every name seen (aliases and unspecified names included)."""
+    """A code table for every name seen (aliases and unspecified names included).
+
+    A stored name without a spec counts as a failure and is not retryable; it is a fallback
+    when the registry refines it by pattern (LobeHub's bare `500`).
+    """
     rows = []
-    for name in sorted({n if n is not None else NO_CODE for n in names}):
+    for name in sorted(names):
         spec = registry.spec(name)
         rows.append(
             {
@@ -148,7 +169,4 @@ def _register_codes(
                 "reason": reason_for(spec.name if spec else name, spec),
             }
         )
-    arrow = pa.Table.from_pylist(rows, schema=_CODES_SCHEMA)
-    con.register(f"{table}_arrow", arrow)
-    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {table}_arrow")
-    con.unregister(f"{table}_arrow")
+    _register_table(con, table, pa.Table.from_pylist(rows, schema=_CODES_SCHEMA))

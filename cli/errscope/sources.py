@@ -15,7 +15,7 @@ from errscope.analysis import inputs_meta, truncate
 from errscope.loader import LoadOptions, Progress, connect, load
 from errscope.registry import Registry
 from errscope.report import Report, Section, percent, share
-from errscope.rerun import rerun
+from errscope.rerun import message_keys, rerun
 
 
 def sources(
@@ -28,7 +28,8 @@ def sources(
     """The per-source breakdown of the re-run codes."""
     con = connect()
     try:
-        loaded = load(con, specs, load_options, progress=progress)
+        keep = message_keys(registry)
+        loaded = load(con, specs, load_options, progress=progress, keep_message_for=keep)
         rerun(con, registry, progress=progress)
         report = _report(con, registry, limit)
         report.meta["inputs"] = inputs_meta(loaded)
@@ -56,7 +57,7 @@ def _report(con: duckdb.DuckDBPyConnection, registry: Registry, limit: int) -> R
     for row in disagreements:
         row["example"] = truncate(row["example"])
     has_reason = bool(
-        con.execute("SELECT count(*) FROM rows WHERE reason IS NOT NULL").fetchone()[0]  # type: ignore[index]
+        con.execute("SELECT count(*) FROM rows WHERE reason IS NOT NULL").fetchall()[0][0]  # type: ignore[index]
     )
     derivation = queries.records(con, "source-derivation")
     per_source: dict[str, int] = {}

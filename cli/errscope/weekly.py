@@ -80,14 +80,15 @@ def weekly(
         raise UsageError(
             f"--out-dir {options.out_dir} is not a folder", hint="create it first (mkdir -p)"
         )
-    from errscope.rerun import rerun
+    from errscope.rerun import message_keys, rerun
 
     con = connect()
     try:
-        loaded = load(con, specs, load_options, progress=progress)
+        keep = message_keys(registry)
+        loaded = load(con, specs, load_options, progress=progress, keep_message_for=keep)
         rerun(con, registry, progress=progress)
         detail, summary = _tables(con, registry, options.top)
-        untimed = con.execute("SELECT count(*) FROM rows WHERE ts IS NULL").fetchone()[0]  # type: ignore[index]
+        untimed = con.execute("SELECT count(*) FROM rows WHERE ts IS NULL").fetchall()[0][0]  # type: ignore[index]
     finally:
         con.close()
     written = _write(detail, summary, options)

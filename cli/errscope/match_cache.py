@@ -1,0 +1,156 @@
+"""Pattern matches for every distinct message of a run, computed once and cached on disk.
+
+The cache is a DuckDB file per pattern list, `<cache dir>/matches/<fingerprint>.duckdb`, holding
+(message, matching pattern indexes). The fingerprint hashes the compiled regexes in order, so a
+changed pattern list never reads another list's answers; codes, status maps and scopes are not
+part of it because they are applied afterwards, in SQL. Delete the folder at any time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from errscope.matcher import Matcher, cache_dir, pattern_regex
+from errscope.registry import Registry
+
+BATCH_ROWS = 50_000
+WORKERS = 2
+CACHE_MAX_AGE_DAYS = 30
+_SCHEMA = pa.schema([("message", pa.string()), ("matches", pa.list_(pa.int16()))])
+
+
+def fingerprint(registry: Registry) -> str:
+    """Identifies a pattern list: same regexes in the same order, same matches."""
+    digest = hashlib.sha256()
+    for pattern in registry.patterns:
+        digest.update(pattern_regex(pattern).encode("utf-8") + b"\x00")
+    return digest.hexdigest()[:24]
+
+
+def cache_path(registry: Registry) -> Path:
+    return cache_dir() / "matches" / f"{fingerprint(registry)}.duckdb"
+
+
+def _attach(con: duckdb.DuckDBPyConnection, registry: Registry, alias: str) -> bool:
+    """Attach the cache file; False (and no cache) when it cannot be opened or written."""
+    path = cache_path(registry)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _prune(path.parent, keep=path)
+        con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS {alias}")
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {alias}.matches (message VARCHAR, matches SMALLINT[])"
+        )
+    except (OSError, duckdb.Error):
+        with contextlib.suppress(duckdb.Error):
+            con.execute(f"DETACH DATABASE IF EXISTS {alias}")
+        return False
+    return True
+
+
+def _prune(folder: Path, keep: Path) -> None:
+    """Remove cache files unused for a month (another registry version's answers)."""
+    limit = time.time() - CACHE_MAX_AGE_DAYS * 86400
+    for old in folder.glob("*.duckdb"):
+        try:
+            if old != keep and old.stat().st_mtime < limit:
+                old.unlink()
+        except OSError:
+            pass
+
+
+def match_table(
+    con: duckdb.DuckDBPyConnection,
+    registry: Registry,
+    messages_sql: str,
+    table: str,
+    *,
+    use_cache: bool = True,
+    progress: Callable[[str, float], None] | None = None,
+) -> tuple[str, int, int]:
+    """Make `table` hold (message, matches) for every message of `messages_sql`.
+
+    Returns the table to join (the cache's, or `table` in memory), how many distinct messages
+    the run has, and how many had to be matched now (the rest came from the cache).
+    """
+    alias = f"{table}_cache"
+    cached = use_cache and _attach(con, registry, alias)
+    target = f"{alias}.matches" if cached else table
+    if not cached:
+        con.execute(f"CREATE OR REPLACE TABLE {table} (message VARCHAR, matches SMALLINT[])")
+    con.execute(f"CREATE OR REPLACE TABLE {table}_wanted AS {messages_sql}")
+    total = int(con.execute(f"SELECT count(*) FROM {table}_wanted").fetchall()[0][0])  # type: ignore[index]
+    todo_sql = (
+        f"SELECT message FROM {table}_wanted ANTI JOIN {target} USING (message)"
+        if cached
+        else f"SELECT message FROM {table}_wanted"
+    )
+    # Materialised: the stream below must not read the cache table while rows go into it.
+    con.execute(f"CREATE OR REPLACE TABLE {table}_todo AS {todo_sql}")
+    todo = int(con.execute(f"SELECT count(*) FROM {table}_todo").fetchall()[0][0])  # type: ignore[index]
+    if todo:
+        matchers = [Matcher(registry.patterns) for _ in range(WORKERS)]
+        reader = con.cursor()
+        done = 0
+        try:
+            batches = reader.sql(f"SELECT message FROM {table}_todo").to_arrow_reader(BATCH_ROWS)
+            for batch in _classified(batches, matchers):
+                con.register(f"{table}_batch", batch)
+                con.execute(f"INSERT INTO {target} SELECT * FROM {table}_batch")
+                con.unregister(f"{table}_batch")
+                done += batch.num_rows
+                if progress is not None:
+                    progress("classifying", done / todo)
+        finally:
+            reader.close()
+    con.execute(f"DROP TABLE {table}_todo")
+    con.execute(f"DROP TABLE {table}_wanted")
+    if progress is not None:
+        progress("classifying", 1.0)
+    return target, total, todo
+
+
+def _classified(batches: pa.RecordBatchReader, matchers: list[Matcher]) -> Iterator[pa.Table]:
+    """Each batch of messages with its matches, split over threads (Hyperscan scans without
+    holding the GIL, so two threads use both cores)."""
+    for batch in batches:
+        messages = batch.column(0).to_pylist()
+        parts = _split(messages, len(matchers))
+        results: list[list[list[int]]] = [[] for _ in parts]
+
+        def work(index: int, parts: list[list[str]] = parts, results: list = results) -> None:  # type: ignore[type-arg]
+            results[index] = matchers[index].matches_many(parts[index])
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(1, len(parts))]
+        for thread in threads:
+            thread.start()
+        work(0)
+        for thread in threads:
+            thread.join()
+        flat = [m for part in results for m in part]
+        yield pa.table({"message": messages, "matches": flat}, schema=_SCHEMA)
+
+
+def _split(items: list[str], parts: int) -> list[list[str]]:
+    size = -(-len(items) // parts) if items else 0
+    return [items[i : i + size] for i in range(0, len(items), size)] if size else [[]]
+
+
+def detach(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Let go of the cache file (so another process may use it)."""
+    with contextlib.suppress(duckdb.Error):
+        con.execute(f"DETACH DATABASE IF EXISTS {table}_cache")
+
+
+def cache_enabled() -> bool:
+    """ERRSCOPE_NO_CACHE=1 turns the cache off (as --no-cache does)."""
+    return os.environ.get("ERRSCOPE_NO_CACHE", "") in ("", "0")

@@ -1,0 +1,130 @@
+"""The refinement rules (errscope.refine) as SQL, over tuples that carry their pattern matches.
+
+Python decides which patterns match each distinct message (errscope.matcher); everything after
+that, scopes, first match, the stored-code rule, the status map and aliases, runs in DuckDB as
+one projection, so millions of tuples never pass through a Python loop. tests/test_refine_sql.py
+proves it equal to errscope.refine on random registries and rows.
+"""
+
+from __future__ import annotations
+
+from errscope.refine import NO_CODE
+from errscope.registry import Registry
+
+
+def literal(value: str | None) -> str:
+    """A SQL string literal (or NULL)."""
+    if value is None:
+        return "NULL"
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _list(values: list[str]) -> str:
+    return "([" + ", ".join(literal(v) for v in values) + "]::VARCHAR[])"
+
+
+def _optional_list(values: frozenset[str] | None) -> str:
+    return "(NULL::VARCHAR[])" if values is None else _list(sorted(values))
+
+
+def decision_columns(registry: Registry, *, full_rerun: bool = False) -> str:
+    """SELECT-list SQL computing new_code, step, pattern_position, status_used.
+
+    Expects columns `type`, `message`, `status`, `provider` and `matches` (0-based pattern
+    indexes, ascending; NULL or empty when none match) in the FROM clause.
+    """
+    stored = f"coalesce(type, {literal(NO_CODE)})"
+    if registry.aliases:
+        cases = " ".join(
+            f"WHEN {literal(alias)} THEN {literal(code)}"
+            for alias, code in sorted(registry.aliases.items())
+        )
+        resolved = f"CASE {stored} {cases} ELSE {stored} END"
+    else:
+        resolved = stored
+    pattern_codes = _list(sorted(registry.pattern_refinable))
+    status_codes = _list(sorted(registry.status_refinable))
+    by_pattern = "true" if full_rerun else f"list_contains({pattern_codes}, _resolved)"
+    by_status = "true" if full_rerun else f"list_contains({status_codes}, _resolved)"
+
+    patterns = registry.patterns
+    codes = _list([p.code for p in patterns]) if patterns else "([]::VARCHAR[])"
+    scoped = any(p.providers is not None or p.stored_codes is not None for p in patterns)
+    if not patterns:
+        first = "NULL::INTEGER"
+    elif not scoped:
+        first = "matches[1]"
+    else:
+        providers = "([" + ", ".join(_optional_list(p.providers) for p in patterns) + "])"
+        stored_scopes = "([" + ", ".join(_optional_list(p.stored_codes) for p in patterns) + "])"
+        first = (
+            "list_filter(matches, lambda _i: "
+            f"({providers}[_i + 1] IS NULL OR list_contains({providers}[_i + 1], "
+            "lower(coalesce(provider, '')))) AND "
+            f"({stored_scopes}[_i + 1] IS NULL OR list_contains({stored_scopes}[_i + 1], _stored) "
+            f"OR (_resolved <> _stored AND list_contains({stored_scopes}[_i + 1], _resolved))))[1]"
+        )
+    leading = (
+        "TRY_CAST(nullif(regexp_extract(message, '^([45][0-9][0-9])(?:[^0-9]|$)', 1), '') "
+        "AS INTEGER)"
+        if registry.leading_status
+        else "NULL::INTEGER"
+    )
+    status_cases = " ".join(
+        f"WHEN _status_used BETWEEN {rule.low} AND {rule.high} THEN {literal(rule.code)}"
+        for rule in registry.status_map
+    )
+    status_target = f"CASE {status_cases} END" if status_cases else "NULL::VARCHAR"
+    # Nested projections name each intermediate once; DuckDB folds them into one pass.
+    return f"""
+  _stored AS stored_code_raw,
+  new_code, step, pattern_position, status_used
+FROM (
+  SELECT *,
+    CASE
+      WHEN NOT _by_pattern AND NOT _by_status THEN _resolved
+      WHEN _pattern_decides THEN _pattern_code
+      WHEN _status_decides THEN _status_target
+      ELSE _resolved END AS new_code,
+    CASE
+      WHEN NOT _by_pattern AND NOT _by_status THEN
+        CASE WHEN _resolved <> _stored THEN 'alias' ELSE 'pass-through' END
+      WHEN _pattern_decides THEN 'pattern'
+      WHEN _status_decides THEN 'status'
+      ELSE 'no-match' END AS step,
+    CASE WHEN _pattern_decides THEN _first + 1 END AS pattern_position,
+    CASE WHEN NOT _pattern_decides AND _status_decides THEN _status_used END AS status_used
+  FROM (
+    SELECT *,
+      coalesce(_by_pattern AND _first IS NOT NULL AND _pattern_code <> _resolved, false)
+        AS _pattern_decides,
+      coalesce(_by_status AND _status_target IS NOT NULL AND _status_target <> _resolved, false)
+        AS _status_decides
+    FROM (
+      SELECT *,
+        {codes}[_first + 1] AS _pattern_code,
+        {status_target} AS _status_target
+      FROM (
+        SELECT *,
+          CASE WHEN _by_pattern THEN {first} END AS _first,
+          CASE WHEN _by_status THEN coalesce(status, {leading}) END AS _status_used
+        FROM (
+          SELECT *, {by_pattern} AS _by_pattern, {by_status} AS _by_status
+          FROM (
+            SELECT *, {stored} AS _stored, {resolved} AS _resolved
+            FROM __SOURCE__
+          )
+        )
+      )
+    )
+  )
+)"""
+
+
+def decisions_sql(
+    registry: Registry, source: str, keep: list[str], *, full_rerun: bool = False
+) -> str:
+    """A full SELECT over `source` (a table or subquery) keeping `keep` columns and deciding."""
+    columns = decision_columns(registry, full_rerun=full_rerun).replace("__SOURCE__", source)
+    kept = ", ".join(keep)
+    return f"SELECT {kept}, {columns}"
