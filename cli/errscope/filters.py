@@ -60,7 +60,7 @@ def check_filter(expression: str, columns: tuple[str, ...], what: str = "--where
         tree = json.loads(
             con.execute(
                 "SELECT json_serialize_sql($q)", {"q": f"SELECT 1 FROM rows WHERE {wrapped}"}
-            ).fetchone()[0]  # type: ignore[index]
+            ).fetchall()[0][0]  # type: ignore[index]
         )
     finally:
         con.close()
