@@ -9,7 +9,10 @@ Reported per corpus file and over all files:
 - family accuracy: the decided code's family equals the expected code's family (FAMILIES);
 - fallback share: among cases whose expected code is not a fallback, the share still decided
   as a fallback (FALLBACK_CODES), i.e. classifiable rows the registry leaves in a catch-all;
-- a per-family table and every misclassified case.
+- a per-family table and every misclassified case;
+- label conflicts: the same message (whitespace-normalised) from the same provider labelled
+  with codes of different families in different cases. No registry can satisfy both labels,
+  so they are listed apart for a human to settle; they do not change the exit status.
 
 Families (a code's family is what a reader of a report cares about; near-synonyms share one):
   auth-key         InvalidProviderAPIKey, InvalidGithubToken, InvalidGithubCopilotToken,
@@ -235,6 +238,15 @@ def score_cases(registry: Registry, cases: list[Case], name: str = "all") -> Sco
     return score
 
 
+def label_conflicts(cases: list[Case]) -> list[list[Case]]:
+    """Groups of cases with the same message (whitespace aside) and provider whose expected
+    codes belong to different families."""
+    groups: dict[tuple[str, str | None], list[Case]] = {}
+    for case in cases:
+        groups.setdefault((" ".join(case.message.split()), case.provider), []).append(case)
+    return [rows for rows in groups.values() if len({family_of(row.expected) for row in rows}) > 1]
+
+
 def _pct(value: float) -> str:
     return f"{100 * value:5.1f}%"
 
@@ -271,6 +283,13 @@ def render(scores: list[Score], total: Score, *, quiet: bool = False) -> str:
                 f"{flag} {o.case.file}:{o.case.line} expected {o.expected} got {o.got} "
                 f"[{step}] status={o.case.status} provider={o.case.provider}\n    {text}"
             )
+    conflicts = label_conflicts([o.case for o in total.outcomes])
+    if conflicts:
+        lines += ["", f"label conflicts ({len(conflicts)}; same message, different families)"]
+        for group in conflicts:
+            text = " ".join(group[0].message.split())[:120]
+            where = ", ".join(f"{case.file}:{case.line}={case.expected}" for case in group)
+            lines.append(f"  {where}\n    {text}")
     confusions = Counter(
         (family_of(o.expected), family_of(o.got)) for o in total.outcomes if not o.family_ok
     )

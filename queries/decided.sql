@@ -5,7 +5,7 @@ CREATE OR REPLACE TABLE {prefix}decided AS
 SELECT
   g.n, g.first_ts, g.last_ts, g.message, g.status, g.provider, g.source, g.source_how,
   coalesce(g.type, '(none)') AS stored_code,
-  d.new_code, d.step, d.pattern_position, d.status_used,
+  d.new_code, d.step, d.pattern_position, d.status_used, d.first_match,
   sc.code AS stored_resolved,
   sc.numeric_id AS stored_id,
   sc.category AS stored_category,

@@ -177,8 +177,13 @@ def test_corpus_meets_the_bar(registry: Registry, path: Path) -> None:
 # --- order-sensitive cases -------------------------------------------------------------------
 
 
-def code(refiner: Refiner, message: str, status: int | None = None,
-         provider: str | None = None, stored: str = "ProviderBizError") -> str:
+def code(
+    refiner: Refiner,
+    message: str,
+    status: int | None = None,
+    provider: str | None = None,
+    stored: str = "ProviderBizError",
+) -> str:
     return refiner.decide(stored, message, status, provider).code
 
 
@@ -196,7 +201,7 @@ def test_429_insufficient_quota_is_quota_not_rate_limit(refiner: Refiner) -> Non
 def test_anthropic_credit_balance_400_is_quota(refiner: Refiner) -> None:
     message = (
         '400 {"type":"error","error":{"type":"invalid_request_error","message":"Your credit '
-        'balance is too low to access the Anthropic API. Please go to Plans & Billing to '
+        "balance is too low to access the Anthropic API. Please go to Plans & Billing to "
         'upgrade or purchase credits."}}'
     )
     assert code(refiner, message, 400, "anthropic") == "InsufficientQuota"
@@ -270,10 +275,272 @@ def test_per_minute_quota_is_a_rate_limit_and_per_day_free_tier_a_plan_cap(
 
 
 def test_overloaded_model_is_service_unavailable(refiner: Refiner) -> None:
-    message = 'Error: 529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}'
+    message = (
+        'Error: 529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}'
+    )
     assert code(refiner, message, 529, "anthropic") == "ProviderServiceUnavailable"
 
 
 def test_bare_residuals_stay_in_the_catch_all(refiner: Refiner) -> None:
     for message in ("Provider returned error", "Something went wrong", "Error: {}"):
         assert code(refiner, message) == "ProviderBizError", message
+
+
+def test_the_default_registry_stays_on_the_fast_engine(registry: Registry) -> None:
+    # Hyperscan runs what it provably reads like RE2; a case-insensitive pattern with cased
+    # non-ASCII letters (or a Unicode class) falls back to the RE2 set, which is far slower.
+    pytest.importorskip("hyperscan")
+    from errscope.matcher import Matcher
+
+    assert Matcher(registry.patterns).engines["re2"] <= 2
+
+
+# --- wording families that generalise beyond the corpora -------------------------------------
+
+
+def test_bare_403_is_permission_denied_but_its_body_still_decides(refiner: Refiner) -> None:
+    for message in (
+        "Error: 403 status code (no body)",
+        "Request failed with status code 403",
+        "HTTP 403 Forbidden",
+    ):
+        assert code(refiner, message, 403, "openai") == "PermissionDenied", message
+    moonshot = (
+        "Error code: 403 - {'error': {'message': 'Your account x<ak-y> is not active, current "
+        "state: suspended, you may consider to check your account balance', "
+        "'type': 'exceeded_current_quota_error'}}"
+    )
+    assert code(refiner, moonshot, 403, "moonshot") == "InsufficientQuota"
+
+
+def test_terminated_and_suspended_accounts_beat_rate_limit_and_key_wording(
+    refiner: Refiner,
+) -> None:
+    cases = [
+        (
+            "openai",
+            429,
+            "openai.error.RateLimitError: Your access was terminated due to violation "
+            "of our policies, please check your email for more information.",
+        ),
+        (
+            "moonshot",
+            403,
+            'HTTP 403 {"error": {"message": "Access terminated. Review our Community '
+            'Guidelines", "type": "access_terminated_error"}}',
+        ),
+        (
+            "google",
+            403,
+            "[403 Forbidden] Permission denied: Consumer 'api_key:AIzaSyB9' has been "
+            'suspended. [{"reason":"CONSUMER_SUSPENDED"}]',
+        ),
+        (
+            "google",
+            403,
+            "Gemini has been disabled in this account for violation of Terms of Service.",
+        ),
+    ]
+    for provider, status, message in cases:
+        assert code(refiner, message, status, provider) == "AccountDeactivated", message
+    balance = (
+        "Error code: 429 - {'error': {'message': 'Your account org-1 <ak-2> is suspended due to "
+        "insufficient balance, please recharge your account', 'type': 'exceeded_current_quota_error'}}"
+    )
+    assert code(refiner, balance, 429, "moonshot") == "InsufficientQuota"
+
+
+def test_expired_cloud_credentials(refiner: Refiner) -> None:
+    bedrock = [
+        "API Error: 403 The security token included in the request  is expired · Please run /login",
+        "ExpiredToken: The security token included in the request is expired",
+        "The SSO session associated with this profile has expired or is otherwise invalid.",
+    ]
+    for message in bedrock:
+        assert code(refiner, message, 403, "bedrock") == "InvalidBedrockCredentials", message
+    vertex = "Reauthentication is needed. Please run `gcloud auth application-default login`."
+    assert code(refiner, vertex, None, "vertexai") == "InvalidVertexCredentials"
+
+
+def test_model_not_found_wording_variants(refiner: Refiner) -> None:
+    cases = [
+        ("azure", 404, "InvalidRequestError: The API deployment for the resource does not exist."),
+        (
+            "google",
+            404,
+            '[API Error: {"error": {"code": 404, "message": "Requested entity was not '
+            'found.", "status": "NOT_FOUND"}}]',
+        ),
+        (
+            "together",
+            400,
+            "together-ai error: Unable to access non-serverless model x/y. Please "
+            "visit https://api.together.ai/models/x/y to create and start a new "
+            "dedicated endpoint for the model.",
+        ),
+    ]
+    for provider, status, message in cases:
+        assert code(refiner, message, status, provider) == "ModelNotFound", message
+    routed = '"No endpoints found for nousresearch/hermes-3-llama-3.1-405b:free."'
+    assert code(refiner, routed, 404, "openrouter") == "NoAvailableChannel"
+    tools = "No endpoints found that support tool use. To learn more about provider routing"
+    assert code(refiner, tools, 404, "openrouter") == "CapabilityNotSupported"
+
+
+def test_aborted_requests_are_network_errors(refiner: Refiner) -> None:
+    for message in (
+        "Error: The operation was aborted",
+        "AbortError: This operation was aborted",
+        "AbortError: The user aborted a request.",
+        "Request was aborted.",
+        "RequestAbortedError [AbortError]: Request aborted",
+    ):
+        assert code(refiner, message, stored="AgentRuntimeError") == "ProviderNetworkError", message
+
+
+def test_message_order_and_tool_pairing_are_request_format(refiner: Refiner) -> None:
+    messages = [
+        "After the (optional) system message(s), user or tool message(s) should alternate with "
+        "assistant message(s).",
+        "Conversation roles must alternate user/assistant/user/assistant/...",
+        "A conversation must alternate between user and assistant roles. Make sure the "
+        "conversation alternates between user and assistant roles and try again.",
+        "Unexpected role 'user' after role 'tool'",
+        "Please ensure that multiturn requests alternate between user and model.",
+        "Please ensure that the number of function response\n  parts is equal to the number of "
+        "function call parts of the function call turn.",
+        "The number of toolResult blocks at messages.2.content exceeds the number of toolUse "
+        "blocks of previous turn.",
+    ]
+    for message in messages:
+        assert code(refiner, message, 400) == "InvalidRequestFormat", message
+    prefill = (
+        "This model does not support assistant message prefill. The conversation must end "
+        "with a user message."
+    )
+    assert code(refiner, prefill, 400, "anthropic") == "CapabilityNotSupported"
+
+
+def test_request_body_the_provider_could_not_parse(refiner: Refiner) -> None:
+    message = (
+        "Failed to parse the request body as JSON: messages[158].content: unexpected end "
+        "of hex escape at line 1 column 350781"
+    )
+    assert code(refiner, message, 400, "deepseek") == "InvalidRequestFormat"
+    image = (
+        "Failed to deserialize the JSON body into the target type: messages[25]: unknown "
+        "variant `image_url`, expected `text` at line 1 column 1"
+    )
+    assert code(refiner, image, 400, "deepseek") == "CapabilityNotSupported"
+
+
+def test_a_413_inside_a_parser_error_is_a_413_and_a_context_overflow_stays_one(
+    refiner: Refiner,
+) -> None:
+    dify = (
+        "PluginInvokeError: encountered an error: invalid character '<' looking for beginning "
+        "of value status: 413 Request Entity Too Large original response: <html>"
+    )
+    assert code(refiner, dify, 413, "google") == "RequestBodyTooLarge"
+    anthropic = (
+        'API Error: 413 {"type":"error","error":{"type":"invalid_request_error",'
+        '"message":"Request size exceeds model context window"}}'
+    )
+    assert code(refiner, anthropic, 413, "anthropic") == "ExceededContextWindow"
+
+
+def test_stream_protocol_errors_are_malformed_unless_the_payload_was_an_error(
+    refiner: Refiner,
+) -> None:
+    for message in (
+        'Unexpected event order, got content_block_delta before "message_start"',
+        'Unexpected event order, got message_start before receiving "message_stop"',
+        "✕ [API Error: Unexpected line format in response: ,]",
+        '{ "error": true, "message": "empty response from server" }',
+    ):
+        assert code(refiner, message) == "UpstreamMalformedResponse", message
+    dropped = 'Unexpected event order, got error before "message_start"'
+    assert code(refiner, dropped, provider="anthropic") == "ProviderBizError"
+
+
+def test_empty_completions_and_safety_filtered_ones(refiner: Refiner) -> None:
+    for message in (
+        "ValueError: Content has no parts.",
+        "LLM model response empty",
+        "AI_NoOutputGeneratedError: No output generated. Check the stream for errors.",
+    ):
+        assert code(refiner, message) == "ModelEmptyCompletion", message
+    safety = (
+        "Response candidate content has no parts (and thus no text). The candidate is "
+        "likely blocked by the safety filters."
+    )
+    assert code(refiner, safety, provider="vertexai") == "ProviderContentPolicyViolation"
+    flagged = (
+        "API Error: Sonnet 5 has safety measures that flagged this message for a "
+        "cybersecurity topic."
+    )
+    assert code(refiner, flagged, 400, "anthropic") == "ProviderContentPolicyViolation"
+
+
+def test_ollama_not_running_through_python_clients(refiner: Refiner) -> None:
+    message = (
+        "ConnectionError: HTTPConnectionPool(host='localhost', port=11434): Max retries exceeded "
+        "with url: /api/generate/ (Caused by NewConnectionError('<urllib3.connection."
+        "HTTPConnection object at 0x0>: Failed to establish a new connection: [WinError 10061] No "
+        "connection could be made because the target machine actively refused it'))"
+    )
+    assert code(refiner, message, provider="ollama", stored="AgentRuntimeError") == (
+        "OllamaServiceUnavailable"
+    )
+    assert code(refiner, message, provider="vllm", stored="AgentRuntimeError") == (
+        "ProviderNetworkError"
+    )
+
+
+def test_plan_caps_beat_the_rate_limit_words_they_carry(refiner: Refiner) -> None:
+    chatgpt = (
+        'OpenaiWebException: [429] errors.openaiWeb {"detail":{"message":"You have sent too '
+        'many messages to the model. Please try again later.","code":"model_cap_exceeded"}}'
+    )
+    assert code(refiner, chatgpt, 429, "openai") == "SubscriptionPlanLimit"
+    copilot = '[error] Server error: 402 {"error":{"message":"You have no quota","code":"quota_exceeded"}}'
+    assert code(refiner, copilot, 402, "github-copilot") == "SubscriptionPlanLimit"
+    assert code(refiner, copilot, 402, "openai") == "InsufficientQuota"
+    groq_tpm = (
+        "Rate limit reached for model `llama-3.1-8b-instant` in organization `org_1` service "
+        "tier `on_demand` on tokens per \nminute (TPM): Limit 6000, Used 5034. Need more "
+        "tokens? Upgrade to Dev Tier today at https://console.groq.com/settings/billing"
+    )
+    assert code(refiner, groq_tpm, 429, "groq") == "RateLimitExceeded"
+    vertex_rpm = (
+        "429 Quota exceeded for aiplatform.googleapis.com/generate_content_requests_per_"
+        "minute_per_project_per_base_model with base model: gemini-pro."
+    )
+    assert code(refiner, vertex_rpm, 429, "vertexai") == "RateLimitExceeded"
+    gemini_day = (
+        "429 RESOURCE_EXHAUSTED ... 'quotaId': 'GenerateContentInputTokensPerModelPerMinute"
+        "-FreeTier' ... 'quotaId': 'GenerateRequestsPerDayPerProjectPerModel-FreeTier'"
+    )
+    assert code(refiner, gemini_day, 429, "google") == "FreePlanLimit"
+
+
+def test_generic_masks_stay_residual_and_proxy_statuses_keep_their_meaning(
+    refiner: Refiner,
+) -> None:
+    mask = (
+        "Something went wrong. Here's the specific error message we encountered: An error "
+        "occurred while processing your request. Please contact the Admin."
+    )
+    assert code(refiner, mask, provider="openai") == "ProviderBizError"
+    openai = (
+        "An error occurred while processing your request. You can retry your request, or "
+        "contact us through our help center at help.openai.com if the error persists."
+    )
+    assert code(refiner, openai, provider="openai") == "ProviderServiceUnavailable"
+    assert code(refiner, "Internal Server Error", 500, "litellm") == "UpstreamGatewayError"
+    assert code(refiner, "Internal Server Error", 500, "openai") == "ProviderServiceUnavailable"
+    page = (
+        "Chat endpoint returned HTTP 405: <html>\n<head><title>405 Not Allowed</title></head>"
+        "\n<body>\n<center><h1>405 Not Allowed</h1></center>\n<hr><center>nginx</center>"
+    )
+    assert code(refiner, page, 405, "mlx") == "UpstreamHttpError"

@@ -28,7 +28,10 @@ def _optional_list(values: frozenset[str] | None) -> str:
 
 
 def decision_columns(registry: Registry, *, full_rerun: bool = False) -> str:
-    """SELECT-list SQL computing new_code, step, pattern_position, status_used.
+    """SELECT-list SQL computing new_code, step, pattern_position, status_used, first_match.
+
+    `first_match` is the position of the first in-scope matching pattern, whether or not it
+    decided (it does not when its code is the stored code).
 
     Expects columns `type`, `message`, `status`, `provider` and `matches` (0-based pattern
     indexes, ascending; NULL or empty when none match) in the FROM clause.
@@ -78,7 +81,8 @@ def decision_columns(registry: Registry, *, full_rerun: bool = False) -> str:
     # Nested projections name each intermediate once; DuckDB folds them into one pass.
     return f"""
   _stored AS stored_code_raw,
-  new_code, step, pattern_position, status_used
+  new_code, step, pattern_position, status_used,
+  _first + 1 AS first_match
 FROM (
   SELECT *,
     CASE
