@@ -498,6 +498,54 @@ def check(
         raise typer.Exit(int(ExitStatus.CHECK_FAILED))
 
 
+@app.command()
+def residuals(
+    inputs: Annotated[list[str], typer.Argument(help="Files, globs or folders of exported rows.")],
+    registry: RegistryOpt = None,
+    codes: Annotated[
+        str | None,
+        typer.Option("--codes", help="Comma-separated codes to mine (default: fallback codes)."),
+    ] = None,
+    emit_patterns: Annotated[
+        str | None,
+        typer.Option("--emit-patterns", help="Write the suggestions as registry entries (TOML)."),
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    out: OutOpt = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="Templates to list.")] = 25,
+    suggest: Annotated[
+        int, typer.Option("--suggest", min=0, help="Top templates that get a pattern.")
+    ] = 10,
+    config: ConfigOpt = None,
+    mapping: MapOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    where: WhereOpt = None,
+    source_rule: SourceRuleOpt = None,
+    skip_bad_rows: SkipBadOpt = False,
+) -> None:
+    """What is still unclassified, as templates, with the patterns to add next."""
+    from errscope.formats import write_atomic
+    from errscope.registry import load_registry
+    from errscope.residuals import ResidualOptions, patterns_toml
+    from errscope.residuals import residuals as run_residuals
+
+    options, config_registry = _load_options(
+        config, mapping, since, until, where, source_rule, skip_bad_rows
+    )
+    loaded_registry = load_registry(registry or config_registry)
+    chosen = tuple(c.strip() for c in codes.split(",") if c.strip()) if codes else None
+    report, suggestions = run_residuals(
+        inputs, loaded_registry, options,
+        ResidualOptions(codes=chosen, top=top, suggest=suggest), progress=_progress(),
+    )
+    if emit_patterns:
+        text = patterns_toml(suggestions, loaded_registry, ", ".join(inputs))
+        write_atomic(emit_patterns, text.encode("utf-8"))
+        report.notes.append(f"wrote {len(suggestions)} suggested patterns to {emit_patterns}")
+    _emit_report(report, fmt, out, primary="templates")
+
+
 registry_app = typer.Typer(
     help="Validate, show and compare registry files.",
     no_args_is_help=True,

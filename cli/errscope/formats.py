@@ -23,6 +23,15 @@ TABLE_WIDTH = 120
 # Free-text columns: cut to one line in tables (the full text is in json/csv/markdown).
 _WIDE_TEXT = frozenset({"example", "examples", "message", "pattern", "explanation", "template"})
 _WIDE_WIDTH = 60
+_LIST_TEXT = frozenset({"providers", "models", "sources", "why", "detail", "note", "description"})
+_LIST_WIDTH = 36
+_OTHER_WIDTH = 32
+
+
+def _cap(column: str) -> int:
+    if column in _WIDE_TEXT:
+        return _WIDE_WIDTH
+    return _LIST_WIDTH if column in _LIST_TEXT else _OTHER_WIDTH
 
 
 class Format(StrEnum):
@@ -235,8 +244,8 @@ def write_table(report: Report, primary: str | None, color: bool) -> bytes:
                 justify="right" if numeric else "left",
                 no_wrap=True,
                 overflow="ellipsis",
-                max_width=_WIDE_WIDTH if wide else None,
-                min_width=None if wide else min(natural, 28),
+                max_width=_cap(column),
+                min_width=None if wide else min(natural, _cap(column)),
             )
         for row in section.rows:
             table.add_row(*(_human(c, row.get(c)) for c in section.columns))
@@ -254,7 +263,7 @@ def _needed_width(section: Section) -> int:
     total = 0
     for column in section.columns:
         natural = max([len(column)] + [len(_human(column, r.get(column))) for r in section.rows])
-        total += min(natural, _WIDE_WIDTH if column in _WIDE_TEXT else 28) + 2
+        total += min(natural, _cap(column)) + 2
     return total
 
 
