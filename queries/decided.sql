@@ -3,8 +3,8 @@
 -- params:
 CREATE OR REPLACE TABLE {prefix}decided AS
 SELECT
-  g.n, g.first_ts, g.last_ts, g.message, g.status, g.provider, g.source, g.source_how,
-  coalesce(g.type, '(none)') AS stored_code,
+  d.n, d.first_ts, d.last_ts, d.message, d.status, d.provider, d.source, d.source_how,
+  d.stored_code_raw AS stored_code,
   d.new_code, d.step, d.pattern_position, d.status_used, d.first_match,
   sc.code AS stored_resolved,
   sc.numeric_id AS stored_id,
@@ -20,12 +20,6 @@ SELECT
   nc.count_as_failure AS new_count_as_failure,
   nc.fallback AS new_fallback,
   nc.reason AS new_reason
-FROM groups AS g
-JOIN {prefix}decisions AS d
-  ON g.type IS NOT DISTINCT FROM d.type
- AND g.message IS NOT DISTINCT FROM d.message
- AND g.status IS NOT DISTINCT FROM d.status
- AND g.provider IS NOT DISTINCT FROM d.provider
-JOIN {prefix}codes AS sc ON sc.name = coalesce(g.type, '(none)')
+FROM {prefix}decided_raw AS d
+JOIN {prefix}codes AS sc ON sc.name = d.stored_code_raw
 JOIN {prefix}codes AS nc ON nc.name = d.new_code
-WHERE g._disposition = 'analysed'

@@ -355,11 +355,20 @@ def _project(
     mapping: ColumnMapping,
     value_text: Callable[[str], str],
     value_ts: Callable[[str], str],
+    never_null: Callable[[str], bool] = lambda path: False,
 ) -> dict[str, str]:
-    """field -> SQL expression, coalescing each field's candidate paths in order."""
+    """field -> SQL expression, coalescing each field's candidate paths in order.
+
+    A candidate known never to be NULL (from Parquet statistics) ends the list: the later
+    ones could never be reached, and leaving them out saves reading their columns.
+    """
     columns: dict[str, str] = {}
     for fld, col in FIELD_TO_COLUMN.items():
         paths = mapping.paths.get(fld, ())
+        for index, path in enumerate(paths):
+            if never_null(path):
+                paths = paths[: index + 1]
+                break
         if fld == "status":
             exprs = [f"TRY_CAST(TRY_CAST({value_text(p)} AS DOUBLE) AS INTEGER)" for p in paths]
             kind = "INTEGER"
@@ -398,6 +407,28 @@ def _json_timestamp(value: str) -> str:
         f"WHEN 'UBIGINT' THEN {_epoch(f'CAST({value} AS DOUBLE)')} "
         f"WHEN 'DOUBLE' THEN {_epoch(f'CAST({value} AS DOUBLE)')} END"
     )
+
+
+def _never_null(
+    con: duckdb.DuckDBPyConnection, paths: list[str], types: dict[str, object]
+) -> Callable[[str], bool]:
+    """Top-level columns that every file's statistics say hold no NULL, and for text no value
+    that starts with a space or is empty (which the projection would turn into NULL)."""
+    try:
+        stats = con.execute(
+            "SELECT path_in_schema, bool_and(stats_null_count = 0 AND (stats_min_value IS NULL "
+            "OR stats_min_value >= '!')) AS full, "
+            "count(DISTINCT file_name) AS files FROM parquet_metadata("
+            f"{_path_list(paths)}) GROUP BY ALL"
+        ).fetchall()
+    except duckdb.Error:
+        return lambda path: False
+    full = {name for name, ok, files in stats if ok and files == len(paths)}
+
+    def check(path: str) -> bool:
+        return path in full and "." not in path
+
+    return check
 
 
 def _is_text(typ: object) -> bool:
@@ -479,7 +510,7 @@ def _parquet_select(
             return _epoch(f"CAST({expr} AS DOUBLE)")
         return _text_timestamp(f"CAST({expr} AS VARCHAR)")
 
-    columns = _project(mapping, value_text, timestamp)
+    columns = _project(mapping, value_text, timestamp, _never_null(con, paths, types))
     error_root = mapping.error_root
     if error_root and error_root in types:
         typ = types[error_root]

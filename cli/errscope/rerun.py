@@ -97,15 +97,20 @@ def rerun(
         con, registry, wanted, f"{prefix}matches", use_cache=use_cache, progress=progress
     )
     source = (
-        "(SELECT g.*, m.matches FROM (SELECT type, message, status, provider, "
-        f"sum(n)::BIGINT AS n FROM groups WHERE _disposition = '{ANALYSED}' GROUP BY ALL) AS g "
-        f"LEFT JOIN {matches} AS m ON g.message = m.message)"
+        "(SELECT g.type, g.message, g.status, g.provider, g.source, g.source_how, g.n, "
+        f"g.first_ts, g.last_ts, m.matches FROM groups AS g LEFT JOIN {matches} AS m "
+        f"ON g.message = m.message WHERE g._disposition = '{ANALYSED}')"
+    )
+    kept = ["type", "message", "status", "provider", "source", "source_how", "n",
+            "first_ts", "last_ts"]
+    con.execute(
+        f"CREATE OR REPLACE TABLE {prefix}decided_raw AS "
+        + decisions_sql(registry, source, kept, full_rerun=full_rerun)
     )
     con.execute(
-        f"CREATE OR REPLACE TABLE {prefix}decisions AS "
-        + decisions_sql(
-            registry, source, ["type", "message", "status", "provider", "n"], full_rerun=full_rerun
-        )
+        f"CREATE OR REPLACE TABLE {prefix}decisions AS SELECT type, message, status, provider, "
+        "sum(n)::BIGINT AS n, new_code, step, pattern_position, status_used, first_match "
+        f"FROM {prefix}decided_raw GROUP BY ALL"
     )
     detach(con, f"{prefix}matches")
     _register_patterns(con, registry, f"{prefix}patterns")
