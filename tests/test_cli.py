@@ -185,3 +185,23 @@ def test_module_entry_point() -> None:
         env={"PYTHONPATH": str(root / "cli"), "PATH": "/usr/bin:/bin"},
     )
     assert done.returncode == 0 and done.stdout.strip() == f"errscope {__version__}"
+
+
+def test_cache_is_used_and_no_cache_skips_it(cli, dump: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("ERRSCOPE_CACHE_DIR", str(tmp_path / "cache"))
+    first = cli("analyze", str(dump), "-f", "json")
+    assert "(3 matched now" in first.err
+    second = cli("analyze", str(dump), "-f", "json")
+    assert "(0 matched now" in second.err and second.out == first.out
+    uncached = cli("--no-cache", "analyze", str(dump), "-f", "json")
+    assert "(3 matched now" in uncached.err and uncached.out == first.out
+    assert "ERRSCOPE_NO_CACHE" not in __import__("os").environ
+    assert list((tmp_path / "cache" / "matches").glob("*.duckdb"))
+
+
+def test_unwritable_cache_folder_still_works(cli, dump: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("ERRSCOPE_CACHE_DIR", str(blocker))
+    run = cli("analyze", str(dump), "-f", "json")
+    assert run.code == 0 and json.loads(run.out)["inputs"]["rows_analysed"] == 4

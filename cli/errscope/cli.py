@@ -6,6 +6,7 @@ print as `errscope: error: ...` plus a hint on stderr. stdout carries data only.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -100,8 +101,14 @@ def _root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    no_cache: Annotated[
+        bool,
+        typer.Option("--no-cache", help="Neither read nor write the classification cache."),
+    ] = False,
 ) -> None:
     _state["debug"] = debug
+    if no_cache:
+        os.environ["ERRSCOPE_NO_CACHE"] = "1"
 
 
 def _parse_time(value: str | None, option: str) -> datetime | None:
@@ -660,6 +667,17 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = sys.argv[1:] if argv is None else list(argv)
     _state["debug"] = "--debug" in args
+    saved_no_cache = os.environ.get("ERRSCOPE_NO_CACHE")
+    try:
+        return _main(args)
+    finally:  # --no-cache must not outlive this call (tests run many in one process)
+        if saved_no_cache is None:
+            os.environ.pop("ERRSCOPE_NO_CACHE", None)
+        else:
+            os.environ["ERRSCOPE_NO_CACHE"] = saved_no_cache
+
+
+def _main(args: list[str]) -> int:
     try:
         result = app(args=args, prog_name="errscope", standalone_mode=False)
         return int(result) if isinstance(result, int) else ExitStatus.OK
