@@ -258,6 +258,12 @@ def analyze(
         _note(f"errscope: skipped malformed row {bad['file']}:{bad['line']}: {bad['text']!r}")
     if inputs_meta["rows_analysed"] == 0:
         _note("errscope: note: no rows to analyse (all skipped or the input is empty)")
+        skipped = inputs_meta["rows_skipped"]
+        if skipped and set(skipped) == {"no error recorded"}:
+            _note(
+                "hint: no row has an error where errscope looks (error.type, error.message); "
+                "if the export names them differently, pass --map type=... --map message=..."
+            )
     if fmt != Format.table:
         for line in report.headline:
             _note(f"errscope: {line}")
