@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import multiprocessing
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -23,6 +24,8 @@ from errscope.matcher import Matcher, cache_dir, pattern_regex
 from errscope.registry import Registry
 
 BATCH_ROWS = 50_000
+PARALLEL_BATCH_ROWS = 200_000
+PARALLEL_MIN = 300_000  # messages to match before worker processes pay for themselves
 WORKERS = 2
 CACHE_MAX_AGE_DAYS = 30
 _SCHEMA = pa.schema([("message", pa.string()), ("matches", pa.list_(pa.int16()))])
@@ -98,12 +101,12 @@ def match_table(
     con.execute(f"CREATE OR REPLACE TABLE {table}_todo AS {todo_sql}")
     todo = int(con.execute(f"SELECT count(*) FROM {table}_todo").fetchall()[0][0])  # type: ignore[index]
     if todo:
-        matchers = [Matcher(registry.patterns) for _ in range(WORKERS)]
         reader = con.cursor()
         done = 0
         try:
-            batches = reader.sql(f"SELECT message FROM {table}_todo").to_arrow_reader(BATCH_ROWS)
-            for batch in _classified(batches, matchers):
+            size = BATCH_ROWS if todo < PARALLEL_MIN else PARALLEL_BATCH_ROWS
+            batches = reader.sql(f"SELECT message FROM {table}_todo").to_arrow_reader(size)
+            for batch in _classified(batches, registry, todo):
                 con.register(f"{table}_batch", batch)
                 con.execute(f"INSERT INTO {target} SELECT * FROM {table}_batch")
                 con.unregister(f"{table}_batch")
@@ -119,25 +122,47 @@ def match_table(
     return target, total, todo
 
 
-def _classified(batches: pa.RecordBatchReader, matchers: list[Matcher]) -> Iterator[pa.Table]:
-    """Each batch of messages with its matches, split over threads (Hyperscan scans without
-    holding the GIL, so two threads use both cores)."""
-    for batch in batches:
-        messages = batch.column(0).to_pylist()
-        parts = _split(messages, len(matchers))
-        results: list[list[list[int]]] = [[] for _ in parts]
+def _classified(
+    batches: pa.RecordBatchReader, registry: Registry, todo: int
+) -> Iterator[pa.Table]:
+    """Each batch of messages with its matches.
 
-        def work(index: int, parts: list[list[str]] = parts, results: list = results) -> None:  # type: ignore[type-arg]
-            results[index] = matchers[index].matches_many(parts[index])
+    Matching is Python calling Hyperscan per message; threads do not help (the GIL is held
+    between scans). Large runs fork worker processes instead, each loading the compiled
+    patterns from the cache, which pays off above PARALLEL_MIN messages on two cores.
+    """
+    matcher = Matcher(registry.patterns)
+    if todo < PARALLEL_MIN or (os.cpu_count() or 1) < 2 or not hasattr(os, "fork"):
+        for batch in batches:
+            messages = batch.column(0).to_pylist()
+            yield pa.table(
+                {"message": messages, "matches": matcher.matches_many(messages)}, schema=_SCHEMA
+            )
+        return
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        WORKERS, mp_context=context, initializer=_start_worker, initargs=(registry.text,)
+    ) as pool:
+        for batch in batches:
+            messages = batch.column(0).to_pylist()
+            parts = _split(messages, WORKERS)
+            flat = [m for part in pool.map(_match_part, parts) for m in part]
+            yield pa.table({"message": messages, "matches": flat}, schema=_SCHEMA)
 
-        threads = [threading.Thread(target=work, args=(i,)) for i in range(1, len(parts))]
-        for thread in threads:
-            thread.start()
-        work(0)
-        for thread in threads:
-            thread.join()
-        flat = [m for part in results for m in part]
-        yield pa.table({"message": messages, "matches": flat}, schema=_SCHEMA)
+
+_WORKER_MATCHER: Matcher | None = None
+
+
+def _start_worker(registry_text: str) -> None:
+    global _WORKER_MATCHER
+    from errscope.registry import parse_registry
+
+    _WORKER_MATCHER = Matcher(parse_registry(registry_text).patterns)
+
+
+def _match_part(messages: list[str]) -> list[list[int]]:
+    assert _WORKER_MATCHER is not None
+    return _WORKER_MATCHER.matches_many(messages)
 
 
 def _split(items: list[str], parts: int) -> list[list[str]]:
