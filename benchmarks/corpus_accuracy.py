@@ -11,8 +11,9 @@ Reported per corpus file and over all files:
   as a fallback (FALLBACK_CODES), i.e. classifiable rows the registry leaves in a catch-all;
 - a per-family table and every misclassified case;
 - label conflicts: the same message (whitespace-normalised) from the same provider labelled
-  with codes of different families in different cases. No registry can satisfy both labels,
-  so they are listed apart for a human to settle; they do not change the exit status.
+  with codes of different families in different cases, with the code the registry decides.
+  No registry can satisfy both labels, so they are listed apart for a human to settle; they do
+  not change the exit status.
 
 Families (a code's family is what a reader of a report cares about; near-synonyms share one):
   auth-key         InvalidProviderAPIKey, InvalidGithubToken, InvalidGithubCopilotToken,
@@ -285,11 +286,12 @@ def render(scores: list[Score], total: Score, *, quiet: bool = False) -> str:
             )
     conflicts = label_conflicts([o.case for o in total.outcomes])
     if conflicts:
+        decided = {o.case: o.got for o in total.outcomes}
         lines += ["", f"label conflicts ({len(conflicts)}; same message, different families)"]
         for group in conflicts:
             text = " ".join(group[0].message.split())[:120]
             where = ", ".join(f"{case.file}:{case.line}={case.expected}" for case in group)
-            lines.append(f"  {where}\n    {text}")
+            lines.append(f"  {where}; registry: {decided[group[0]]}\n    {text}")
     confusions = Counter(
         (family_of(o.expected), family_of(o.got)) for o in total.outcomes if not o.family_ok
     )

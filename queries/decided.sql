@@ -1,7 +1,7 @@
 -- name: decided
 -- description: Analysed row groups (stored code, message, status, provider, source) with their re-run decision and both codes' flags: what tuple-level reports read ({prefix} names one registry's tables).
 -- params:
-CREATE OR REPLACE TABLE {prefix}decided AS
+CREATE OR REPLACE VIEW {prefix}decided AS
 SELECT
   d.n, d.first_ts, d.last_ts, d.message, d.status, d.provider, d.source, d.source_how,
   d.stored_code_raw AS stored_code,

@@ -7,6 +7,8 @@ because it depends on each file's schema; identifiers come only from validated m
 
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -14,7 +16,7 @@ from datetime import datetime
 
 import duckdb
 
-from errscope.errors import InputError
+from errscope.errors import InputError, UsageError
 from errscope.filters import check_filter
 from errscope.inputs import JSON_ARRAY, JSONL, PARQUET, InputFile, discover
 from errscope.mapping import CANONICAL_COLUMNS, FIELD_TO_COLUMN, ColumnMapping, build_mapping
@@ -98,10 +100,27 @@ class LoadReport:
 Progress = Callable[[str, float], None]
 
 
+MEMORY_LIMIT = "1200MB"
+
+
 def connect() -> duckdb.DuckDBPyConnection:
-    """A fresh in-memory DuckDB connection in UTC."""
+    """A fresh in-memory DuckDB connection in UTC, with a memory cap.
+
+    DuckDB would otherwise take up to 80% of RAM; with the cap it spills large aggregations
+    to a temporary folder, so errscope's footprint stays flat as inputs grow.
+    ERRSCOPE_MEMORY_LIMIT overrides the cap (e.g. 4GB).
+    """
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
+    limit = os.environ.get("ERRSCOPE_MEMORY_LIMIT", MEMORY_LIMIT)
+    spill = os.path.join(tempfile.gettempdir(), f"errscope-spill-{os.getpid()}")
+    try:
+        con.execute(f"SET memory_limit = {_sql_string(limit)}")
+        con.execute(f"SET temp_directory = {_sql_string(spill)}")
+    except duckdb.Error as exc:
+        raise UsageError(
+            f"ERRSCOPE_MEMORY_LIMIT={limit!r} is not a memory size", hint="use e.g. 2GB"
+        ) from exc
     return con
 
 
