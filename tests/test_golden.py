@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[list[str], list[str]]] = {
     "diff": (["diff", SAMPLE], ALL),
     "diff-against": (["diff", SAMPLE, "--against", OLD_REGISTRY, "--examples", "2"], ALL),
     "sources": (["sources", SAMPLE], ALL),
+    "residuals": (["residuals", SAMPLE, "--top", "12", "--suggest", "6"], ALL),
     "classify": (["classify", "--file", CLASSIFY_FILE], ALL),
     "registry-show": (["registry", "show", OLD_REGISTRY], ALL),
     "registry-diff": (["registry", "diff", OLD_REGISTRY, "default"], ALL),
