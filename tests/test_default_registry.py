@@ -699,3 +699,66 @@ def test_label_disputes_are_settled_the_held_out_way(refiner: Refiner) -> None:
     assert code(refiner, expired, 429, "zhipu") == "SubscriptionPlanLimit"
     privacy = "No endpoints found matching your data policy. Enable prompt training."
     assert code(refiner, privacy, 404, "openrouter") == "NoAvailableChannel"
+
+
+@pytest.mark.parametrize(
+    ("message", "status", "expected"),
+    [
+        # tool limits worded as a count or as a size
+        (
+            "Reason: You may not include more than 64 tools in your request.",
+            400,
+            "ExceededToolLimit",
+        ),
+        ("Tool definitions are too large (120KB > 64KB).", 400, "ExceededToolLimit"),
+        # refusals and Azure's content filter (its .NET text carries "(model_error)")
+        ("The model declined to respond to this request.", 200, "ModelRefusal"),
+        (
+            "Azure.RequestFailedException: 'The response was filtered due to the prompt triggering "
+            "Azure OpenAI's content management policy.\n\nStatus: 400 (model_error)",
+            400,
+            "ProviderContentPolicyViolation",
+        ),
+        # account holds, daily caps, out-of-messages and upgrade prompts
+        ("Your organization has been temporarily suspended.", 403, "AccountDeactivated"),
+        ("Your API key has been suspended", 401, "InvalidProviderAPIKey"),
+        ("你已达到今日使用限制，请明天再试", None, "SubscriptionPlanLimit"),
+        ("You have reached your daily gpt-4o message limit.", 429, "SubscriptionPlanLimit"),
+        ("Number of request tokens has exceeded your daily rate limit", 429, "RateLimitExceeded"),
+        ("You're out of Claude messages until 5 PM", 429, "SubscriptionPlanLimit"),
+        ("Upgrade to Plus to keep chatting.", None, "FreePlanLimit"),
+        # network, empty completions, capability, parameters, sizes, malformed payloads
+        ("The network connection was lost.", None, "ProviderNetworkError"),
+        ("Error: 'NoneType' object has no attribute 'split'", None, "ModelEmptyCompletion"),
+        (
+            "Error processing chat payload: 'NoneType' object has no attribute 'get'",
+            None,
+            "ProviderBizError",
+        ),
+        ("model gpt-4 not supported for images", 400, "CapabilityNotSupported"),
+        ("invalid top_p: only 1 is allowed for this model", 400, "InvalidRequestFormat"),
+        ("413 Request too large (max 20MB)", 413, "RequestBodyTooLarge"),
+        ("image \n exceeds 5 MB maximum: 8259148 bytes > 5242880 bytes", 400, "ExceededImageLimit"),
+        ("Exceeded limit on max bytes per data-uri item : 20971520", 400, "ExceededImageLimit"),
+        (
+            "GPT-J ERROR: The prompt is5000tokens and the context window is4096!",
+            None,
+            "ExceededContextWindow",
+        ),
+        ("Invalid response from upstream provider", None, "UpstreamMalformedResponse"),
+        (
+            "Error: unexpected response from the server: 500 Internal Server Error",
+            500,
+            "ProviderServiceUnavailable",
+        ),
+        (
+            '{"error":"Model org/some-model is currently loading","estimated_time":20.0}',
+            503,
+            "ProviderServiceUnavailable",
+        ),
+    ],
+)
+def test_agent_tool_wording_families(
+    refiner: Refiner, message: str, status: int | None, expected: str
+) -> None:
+    assert code(refiner, message, status) == expected
