@@ -690,11 +690,16 @@ def test_label_disputes_are_settled_the_held_out_way(refiner: Refiner) -> None:
         "30000, Requested 45000."
     )
     assert code(refiner, tpm, 429, "openai") == "RateLimitExceeded"
-    assert code(refiner, "当前分组上游负载已饱和，请稍后再试", 429, "newapi") == (
-        "ProviderServiceUnavailable"
+    # new-api rewrites an upstream 429 into the saturation sentence: a rate limit (settled by
+    # the majority of labelled rows), unless the body says insufficient_quota/billing_not_active
+    assert code(refiner, "当前分组上游负载已饱和，请稍后再试", 429, "newapi") == "RateLimitExceeded"
+    assert code(refiner, "relay error: 当前分组负载已饱和，请稍后再试", None, "oneapi") == (
+        "RateLimitExceeded"
     )
     quota = '{"error":{"message":"当前分组上游负载已饱和，请稍后再试","type":"insufficient_quota"}}'
     assert code(refiner, quota, 429, "newapi") == "InsufficientQuota"
+    billing = '{"error":{"message":"当前分组负载已饱和，请稍后再试","code":"billing_not_active"}}'
+    assert code(refiner, billing, None, "oneapi") == "InsufficientQuota"
     expired = '{"error":{"code":"1309","message":"您的 GLM Coding Plan 套餐已到期，暂无法使用"}}'
     assert code(refiner, expired, 429, "zhipu") == "SubscriptionPlanLimit"
     privacy = "No endpoints found matching your data policy. Enable prompt training."
@@ -762,3 +767,195 @@ def test_agent_tool_wording_families(
     refiner: Refiner, message: str, status: int | None, expected: str
 ) -> None:
     assert code(refiner, message, status) == expected
+
+
+_QUOTA_SENTENCE = "You exceeded your current quota, please check your plan and billing details."
+
+
+@pytest.mark.parametrize(
+    ("provider", "message", "expected"),
+    [
+        # the sentence reads as quota for every provider that copies it
+        (
+            "openai",
+            f"Error code: 429 - {{'error': {{'message': '{_QUOTA_SENTENCE}'}}}}",
+            "InsufficientQuota",
+        ),
+        ("qwen", f"Error from provider (Alibaba): {_QUOTA_SENTENCE}", "InsufficientQuota"),
+        (
+            "google",
+            f"{_QUOTA_SENTENCE} For more information on this error, head to: "
+            "https://ai.google.dev/gemini-api/docs/rate-limits.",
+            "InsufficientQuota",
+        ),
+        (
+            "google",
+            '_ApiError: {"error":{"message":"{\\n  \\"error\\": {\\n    \\"code\\": 429,'
+            f'\\n    \\"message\\": \\"{_QUOTA_SENTENCE}\\"","code":429}}}}',
+            "InsufficientQuota",
+        ),
+        # free-tier evidence in the same body: a free plan cap
+        (
+            "google",
+            f"{_QUOTA_SENTENCE} * Quota exceeded for metric: "
+            "generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 20",
+            "FreePlanLimit",
+        ),
+        # a per-minute metric: a short window
+        (
+            "vertexai",
+            f'{_QUOTA_SENTENCE} "quotaId": "GenerateContentPaidTierInputTokensPerModelPerMinute"',
+            "RateLimitExceeded",
+        ),
+        (
+            "qwen",
+            "Allocated quota exceeded, please increase your quota limit.",
+            "RateLimitExceeded",
+        ),
+    ],
+)
+def test_the_quota_sentence_is_quota_unless_the_body_says_free_tier_or_per_minute(
+    refiner: Refiner, provider: str, message: str, expected: str
+) -> None:
+    assert code(refiner, message, 429, provider) == expected
+
+
+@pytest.mark.parametrize(
+    ("provider", "status", "message", "expected"),
+    [
+        # a usage or spend limit with 402 is a balance cap, without it a plan window
+        ("moonshot", 402, '402 "Usage limit exceeded"', "InsufficientQuota"),
+        (
+            "openrouter",
+            402,
+            "Error code: 402 - spend limit reached for this key",
+            "InsufficientQuota",
+        ),
+        ("anthropic", 429, "Claude AI usage limit reached|1750000000", "SubscriptionPlanLimit"),
+        # OpenAI accounts without a payment method: daily caps are free-plan caps
+        (
+            "openai",
+            429,
+            "Rate limit reached for gpt-4o-mini in organization org-x on requests per day (RPD): "
+            "Limit 200, Used 200. You can increase your rate limit by adding a payment method "
+            "to your account at https://platform.openai.com/account/billing.",
+            "FreePlanLimit",
+        ),
+        (
+            "openai",
+            429,
+            "Rate limit reached for default-gpt-3.5-turbo on requests per min. Limit: 3 / min. "
+            "You can increase your rate limit by adding a payment method to your account.",
+            "RateLimitExceeded",
+        ),
+        # Rust (reqwest/hyper) transport failures
+        (
+            "antigravity",
+            500,
+            "Token refresh failed: error sending request for url (https://x/token)",
+            "ProviderNetworkError",
+        ),
+        (
+            "openai",
+            None,
+            "client error (Connect): tcp connect error: Connection refused (os error 111)",
+            "ProviderNetworkError",
+        ),
+        (
+            "openai",
+            None,
+            "hyper::Error(IncompleteMessage): connection closed before message completed",
+            "ProviderNetworkError",
+        ),
+        # Chinese network wording
+        ("openai", None, "抱歉，连接不到服务器，请检查网络", "ProviderNetworkError"),
+        ("zhipu", None, "当前网络不稳定，请稍后重试", "ProviderNetworkError"),
+        # a named status beats the transport words around it
+        ("siliconcloud", 401, "Error: Fetch failed with status 401", "InvalidProviderAPIKey"),
+        ("openai", 403, "API request failed with status 403", "PermissionDenied"),
+        (
+            "google",
+            429,
+            "Attempt 3 failed with status 429. Retrying with backoff...",
+            "RateLimitExceeded",
+        ),
+        ("openai", None, "TypeError: fetch failed", "ProviderNetworkError"),
+        # 410 Gone from a model API: a retired model
+        (
+            "nvidia",
+            410,
+            '[410]: {"type":"about:blank","title":"Gone","status":410,"detail":"The model has re',
+            "ModelNotFound",
+        ),
+        ("openai", 410, "Error code: 410 - This model has been deprecated", "ModelNotFound"),
+        ("newapi", 410, "410 status code (no body)", "UpstreamHttpError"),
+        # read timeouts are network errors, even on Ollama's port; refused stays Ollama
+        (
+            "ollama",
+            None,
+            "HTTPConnectionPool(host='localhost', port=11434): Read timed out. (read timeout=120)",
+            "ProviderNetworkError",
+        ),
+        (
+            "ollama",
+            None,
+            "HTTPConnectionPool(host='localhost', port=11434): Max retries exceeded with url: "
+            "/api/chat (Caused by NewConnectionError: [Errno 111] Connection refused)",
+            "OllamaServiceUnavailable",
+        ),
+        # timeouts written as identifiers
+        ("openai", None, "[models] Error: MAX_REQUEST_TIMEOUT", "ProviderNetworkError"),
+        ("openai", None, "PluginDaemonError: STREAM_TIMEOUT", "ProviderNetworkError"),
+        # an image the provider could not decode is a bad request
+        (
+            "llamacpp",
+            400,
+            "mtmd_helper_bitmap_init_from_buf: failed to decode image bytes",
+            "InvalidRequestFormat",
+        ),
+        (
+            "vllm",
+            400,
+            "PIL.UnidentifiedImageError: cannot identify image file <_io.BytesIO>",
+            "InvalidRequestFormat",
+        ),
+        (
+            "anthropic",
+            400,
+            "messages.0.content.1.image.source.base64: Could not process image",
+            "InvalidRequestFormat",
+        ),
+        # litellm's Bedrock stream: the exception type decides, else the gateway failed
+        (
+            "bedrock",
+            None,
+            "litellm.APIConnectionError: Bad response code, expected 200: {'status_code': 400, "
+            "'headers': {':exception-type': 'serviceUnavailableException'}}",
+            "ProviderServiceUnavailable",
+        ),
+        (
+            "bedrock",
+            None,
+            "litellm.APIConnectionError: Bad response code, expected 200: {'status_code': 424}",
+            "UpstreamGatewayError",
+        ),
+        (
+            "bedrock",
+            None,
+            "litellm.APIConnectionError: Bad response code, expected 200: {'status_code': 400, "
+            "'headers': {':exception-type': 'throttlingException'}}",
+            "RateLimitExceeded",
+        ),
+        # Chinese key-check wording
+        (
+            "wenxin",
+            None,
+            "校验失败，请检查 API Key 和 Secret Key 是否正确",
+            "InvalidProviderAPIKey",
+        ),
+    ],
+)
+def test_coding_and_rag_tool_wording_families(
+    refiner: Refiner, provider: str, status: int | None, message: str, expected: str
+) -> None:
+    assert code(refiner, message, status, provider) == expected

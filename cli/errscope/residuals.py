@@ -227,15 +227,25 @@ def _template_rows(
         r[0]: r[1:]
         for r in con.execute(
             f"""
-            SELECT t.template, count(*)::BIGINT, count(DISTINCT c.message)::BIGINT,
+            SELECT c.template, count(*)::BIGINT, count(DISTINCT c.message)::BIGINT,
                    list(DISTINCT c.provider ORDER BY c.provider)
                      FILTER (WHERE c.provider IS NOT NULL),
                    list(DISTINCT c.model ORDER BY c.model) FILTER (WHERE c.model IS NOT NULL),
                    list(DISTINCT c.source ORDER BY c.source),
                    min(c.ts), max(c.ts), count(DISTINCT CAST(c.ts AS DATE))::BIGINT
-            FROM classified AS c JOIN residual_members AS t ON c.message = t.message
+            FROM (
+              -- Rows of the residual messages first (a small join), then their decisions.
+              SELECT r.*, t.template, d.new_code, nc.fallback AS new_fallback
+              FROM rows_keyed AS r
+              JOIN residual_members AS t ON r.key_message = t.message
+              JOIN decisions AS d
+                ON r.type IS NOT DISTINCT FROM d.type AND r.key_message = d.message
+               AND r.status IS NOT DISTINCT FROM d.status
+               AND r.provider IS NOT DISTINCT FROM d.provider
+              JOIN codes AS nc ON nc.name = d.new_code
+            ) AS c
             WHERE {_row_selection(selected)}
-            GROUP BY t.template ORDER BY t.template
+            GROUP BY c.template ORDER BY c.template
             """
         ).fetchall()
     }
