@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from errscope import __version__, queries
 from errscope.loader import LoadOptions, LoadReport, Progress, connect, load
+from errscope.match_cache import prepare
 from errscope.registry import Registry
 from errscope.report import Report, Section, iso, percent, points, share
 from errscope.rerun import RerunStats, message_keys, rerun
@@ -34,6 +35,7 @@ def analyze(
     con = connect()
     try:
         keep = message_keys(registry, full_rerun=options.full_rerun)
+        prepare(registry)
         loaded = load(con, specs, load_options, progress=progress, keep_message_for=keep)
         stats = rerun(con, registry, full_rerun=options.full_rerun, progress=progress)
         return _report(con, registry, loaded, stats, options, time.monotonic() - started)

@@ -20,6 +20,7 @@ from errscope import __version__, queries
 from errscope.classify import Case, read_cases
 from errscope.errors import InputError, UsageError
 from errscope.loader import LoadOptions, Progress, connect, load
+from errscope.match_cache import prepare
 from errscope.refine import Refiner
 from errscope.registry import Registry, parse_registry
 
@@ -98,6 +99,7 @@ def make_baseline(
 
     con = connect()
     try:
+        prepare(registry)
         loaded = load(
             con, specs, load_options, progress=progress, keep_message_for=message_keys(registry)
         )
@@ -252,7 +254,7 @@ def _check_dump(
     load_options: LoadOptions | None,
     progress: Progress | None,
 ) -> None:
-    from errscope.diff import _pairs
+    from errscope.diff import _pairs, diff_keys
 
     baseline = read_baseline(baseline_path) if baseline_path else None
     old = (
@@ -262,7 +264,9 @@ def _check_dump(
     )
     con = connect()
     try:
-        loaded = load(con, specs, load_options, progress=progress)
+        keep = diff_keys(registry, old, False)
+        prepare(registry)
+        loaded = load(con, specs, load_options, progress=progress, keep_message_for=keep)
         if loaded.rows_analysed == 0:
             raise InputError("the dump has no rows to analyse", hint="an empty dump proves nothing")
         _pairs(con, registry, old, False, progress)

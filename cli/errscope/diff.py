@@ -15,6 +15,7 @@ import duckdb
 from errscope import __version__, queries
 from errscope.analysis import inputs_meta, truncate
 from errscope.loader import LoadOptions, Progress, connect, load
+from errscope.match_cache import prepare
 from errscope.registry import Registry
 from errscope.report import Report, Section, percent, points, share
 
@@ -65,6 +66,7 @@ def diff(
     con = connect()
     try:
         keep = diff_keys(after, before, options.full_rerun)
+        prepare(after)
         loaded = load(con, specs, load_options, progress=progress, keep_message_for=keep)
         _pairs(con, after, before, options.full_rerun, progress)
         report = _report(con, after, before, options)

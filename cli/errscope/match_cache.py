@@ -12,9 +12,10 @@ import contextlib
 import hashlib
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -29,6 +30,43 @@ PARALLEL_MIN = 300_000  # messages to match before worker processes pay for them
 WORKERS = 2
 CACHE_MAX_AGE_DAYS = 30
 _SCHEMA = pa.schema([("message", pa.string()), ("matches", pa.list_(pa.int16()))])
+
+
+_PREPARED: dict[str, Future[Matcher]] = {}
+_PREPARING = threading.Lock()
+
+
+def prepare(registry: Registry) -> None:
+    """Start compiling the registry's patterns in a background thread.
+
+    Compiling a large pattern set takes seconds the first time (later runs load it from the
+    cache folder); started before loading, it overlaps DuckDB's scan, which releases the GIL
+    as Hyperscan's compiler does.
+    """
+    key = fingerprint(registry)
+    with _PREPARING:
+        if key not in _PREPARED:
+            future: Future[Matcher] = Future()
+            _PREPARED[key] = future
+
+            def build() -> None:
+                try:
+                    future.set_result(Matcher(registry.patterns))
+                except BaseException as exc:  # surfaced where the matcher is used
+                    future.set_exception(exc)
+
+            threading.Thread(target=build, daemon=True).start()
+
+
+def prepared_matcher(registry: Registry) -> Matcher:
+    """The matcher `prepare` started (starting it now if nobody did)."""
+    prepare(registry)
+    with _PREPARING:
+        future = _PREPARED[fingerprint(registry)]
+    matcher = future.result()
+    with _PREPARING:  # one use per preparation: a Matcher keeps per-thread scratch space
+        _PREPARED.pop(fingerprint(registry), None)
+    return matcher
 
 
 def fingerprint(registry: Registry) -> str:
@@ -122,16 +160,14 @@ def match_table(
     return target, total, todo
 
 
-def _classified(
-    batches: pa.RecordBatchReader, registry: Registry, todo: int
-) -> Iterator[pa.Table]:
+def _classified(batches: pa.RecordBatchReader, registry: Registry, todo: int) -> Iterator[pa.Table]:
     """Each batch of messages with its matches.
 
     Matching is Python calling Hyperscan per message; threads do not help (the GIL is held
     between scans). Large runs fork worker processes instead, each loading the compiled
     patterns from the cache, which pays off above PARALLEL_MIN messages on two cores.
     """
-    matcher = Matcher(registry.patterns)
+    matcher = prepared_matcher(registry)
     if todo < PARALLEL_MIN or (os.cpu_count() or 1) < 2 or not hasattr(os, "fork"):
         for batch in batches:
             messages = batch.column(0).to_pylist()

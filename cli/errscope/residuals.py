@@ -21,6 +21,7 @@ from errscope import __version__
 from errscope.analysis import inputs_meta, truncate
 from errscope.loader import LoadOptions, Progress, connect, load
 from errscope.masking import WILDCARD
+from errscope.match_cache import prepare
 from errscope.refine_sql import literal
 from errscope.registry import Registry
 from errscope.report import Report, Section, percent, share
@@ -127,6 +128,7 @@ def residuals(
     try:
         keep = message_keys(registry) or frozenset()
         keep = keep | frozenset(options.codes or ())
+        prepare(registry)
         loaded = load(con, specs, load_options, progress=progress, keep_message_for=keep)
         rerun(con, registry, progress=progress)
         selected = _selection(registry, options.codes)

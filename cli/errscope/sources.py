@@ -13,6 +13,7 @@ import duckdb
 from errscope import __version__, queries
 from errscope.analysis import inputs_meta, truncate
 from errscope.loader import LoadOptions, Progress, connect, load
+from errscope.match_cache import prepare
 from errscope.registry import Registry
 from errscope.report import Report, Section, percent, share
 from errscope.rerun import message_keys, rerun
@@ -29,6 +30,7 @@ def sources(
     con = connect()
     try:
         keep = message_keys(registry)
+        prepare(registry)
         loaded = load(con, specs, load_options, progress=progress, keep_message_for=keep)
         rerun(con, registry, progress=progress)
         report = _report(con, registry, limit)

@@ -18,6 +18,7 @@ from errscope.analysis import inputs_meta, truncate
 from errscope.errors import UsageError
 from errscope.formats import Format, render, write_atomic
 from errscope.loader import LoadOptions, Progress, connect, load
+from errscope.match_cache import prepare
 from errscope.registry import Registry
 from errscope.report import Report, Section, share
 
@@ -85,6 +86,7 @@ def weekly(
     con = connect()
     try:
         keep = message_keys(registry)
+        prepare(registry)
         loaded = load(con, specs, load_options, progress=progress, keep_message_for=keep)
         rerun(con, registry, progress=progress)
         detail, summary = _tables(con, registry, options.top)
