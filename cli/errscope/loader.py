@@ -18,8 +18,15 @@ import duckdb
 
 from errscope.errors import InputError, UsageError
 from errscope.filters import check_filter
-from errscope.inputs import JSON_ARRAY, JSONL, PARQUET, InputFile, discover
-from errscope.mapping import CANONICAL_COLUMNS, FIELD_TO_COLUMN, ColumnMapping, build_mapping
+from errscope.inputs import JSONL, PARQUET, InputFile, discover
+from errscope.mapping import CANONICAL_COLUMNS, ColumnMapping, build_mapping
+from errscope.projection import (
+    MAX_LINE_BYTES,
+    input_error,
+    json_select,
+    parquet_select,
+    sql_string,
+)
 
 ANALYSED = "analysed"
 SKIP_BLANK = "blank line"
@@ -32,8 +39,6 @@ SKIP_AFTER = "at or after --until"
 SKIP_WHERE = "excluded by --where"
 
 SOURCE_VALUES = ("byok", "platform")
-# Lines up to this size are read; a longer line is an input error that names the limit.
-MAX_LINE_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -115,8 +120,8 @@ def connect() -> duckdb.DuckDBPyConnection:
     limit = os.environ.get("ERRSCOPE_MEMORY_LIMIT", MEMORY_LIMIT)
     spill = os.path.join(tempfile.gettempdir(), f"errscope-spill-{os.getpid()}")
     try:
-        con.execute(f"SET memory_limit = {_sql_string(limit)}")
-        con.execute(f"SET temp_directory = {_sql_string(spill)}")
+        con.execute(f"SET memory_limit = {sql_string(limit)}")
+        con.execute(f"SET temp_directory = {sql_string(spill)}")
     except duckdb.Error as exc:
         raise UsageError(
             f"ERRSCOPE_MEMORY_LIMIT={limit!r} is not a memory size", hint="use e.g. 2GB"
@@ -145,9 +150,9 @@ def load(
     for fmt, gzipped, group in _group(files):
         paths = [f.path for f in group]
         if fmt == PARQUET:
-            selects.append(_parquet_select(con, paths, options.mapping))
+            selects.append(parquet_select(con, paths, options.mapping))
         else:
-            selects.append(_json_select(paths, fmt, gzipped, options.mapping))
+            selects.append(json_select(paths, fmt, gzipped, options.mapping))
     staged = _staging_sql(" UNION ALL BY NAME ".join(f"({s})" for s in selects), options)
     kind = "VIEW" if all(f.format == PARQUET for f in files) else "TABLE"
     steps = [
@@ -177,7 +182,7 @@ def _keep_expr(keep_message_for: frozenset[str] | None) -> str:
         return "true"
     if not keep_message_for:
         return "false"
-    names = ", ".join(_sql_string(n) for n in sorted(keep_message_for))
+    names = ", ".join(sql_string(n) for n in sorted(keep_message_for))
     return f"list_contains([{names}], coalesce(type, '(none)'))"
 
 
@@ -241,321 +246,8 @@ def _run(
     if failure:
         exc = failure[0]
         if isinstance(exc, duckdb.IOException | duckdb.InvalidInputException):
-            raise _input_error(exc, files) from exc
+            raise input_error(exc, files) from exc
         raise exc
-
-
-def _input_error(exc: duckdb.Error, files: list[InputFile]) -> InputError:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    text = text.removeprefix("Invalid Input Error: ").removeprefix("IO Error: ")
-    if "Maximum line size" in text:
-        return InputError(
-            f"a line is longer than {MAX_LINE_BYTES >> 20} MiB: {text}",
-            hint="split the export or shorten the stored messages",
-        )
-    if "gzip" in text.lower() or "compress" in text.lower():
-        return InputError(f"cannot decompress input: {text}", hint="the file may be truncated")
-    names = ", ".join(f.name for f in files[:3]) + (" ..." if len(files) > 3 else "")
-    return InputError(f"cannot read {names}: {text}", hint="check the file is a complete export")
-
-
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _json_path(parts: Sequence[str]) -> str:
-    return _sql_string("$" + "".join(f'."{p}"' for p in parts))
-
-
-def _path_list(paths: Sequence[str]) -> str:
-    return "[" + ", ".join(_sql_string(p) for p in paths) + "]"
-
-
-class _Extractor:
-    """Collects the JSON paths read from each container, so every container is parsed once.
-
-    `text(container, parts)` returns a placeholder column reference; `select_list()` gives the
-    inner projection that extracts all of a container's paths in one `json_extract_string`
-    call. A container holding a JSON *string* of a document (LobeHub's `error` exported as a
-    string) is parsed once more first.
-    """
-
-    def __init__(self) -> None:
-        self.containers: dict[str, tuple[str, list[str]]] = {}
-
-    def text(self, container: str, parts: Sequence[str]) -> str:
-        name, paths = self.containers.setdefault(container, (f"_x{len(self.containers)}", []))
-        path = _json_path(parts)
-        if path not in paths:
-            paths.append(path)
-        return f"{name}[{paths.index(path) + 1}]"
-
-    def select_list(self) -> str:
-        return "".join(
-            f", TRY(json_extract_string({_unwrap_json(expr)}, [{', '.join(paths)}])) AS {name}"
-            for expr, (name, paths) in self.containers.items()
-        )
-
-
-def _json_select(paths: list[str], fmt: str, gzipped: bool, mapping: ColumnMapping) -> str:
-    """Rows of JSON Lines or JSON-array files, one JSON document per row, projected."""
-    compression = "'gzip'" if gzipped else "'none'"
-    if fmt == JSONL:
-        source = (
-            f"SELECT filename AS _file, line AS _text FROM read_csv({_path_list(paths)}, "
-            "columns = {'line': 'VARCHAR'}, delim = '', quote = '', escape = '', header = false, "
-            f"auto_detect = false, filename = true, compression = {compression}, "
-            f"max_line_size = {MAX_LINE_BYTES}, buffer_size = {MAX_LINE_BYTES * 2})"
-        )
-    else:
-        assert fmt == JSON_ARRAY
-        source = (
-            f"SELECT filename AS _file, json::VARCHAR AS _text FROM read_json_objects("
-            f"{_path_list(paths)}, "
-            f"format = 'array', filename = true, compression = {compression})"
-        )
-    roots = _roots(mapping)
-    root_paths = "[" + ", ".join(_json_path([r]) for r in roots) + "]"
-    extractor = _Extractor()
-
-    def raw(root: str) -> str:
-        return f"_f[{roots.index(root) + 1}]"
-
-    def value_text(path: str) -> str:
-        root, _, rest = path.partition(".")
-        if not rest:
-            return f"({raw(root)} ->> '$')"
-        return extractor.text(raw(root), rest.split("."))
-
-    def value_ts(path: str) -> str:
-        root, _, rest = path.partition(".")
-        if not rest:
-            return _json_timestamp(raw(root))
-        return _text_timestamp(value_text(path))
-
-    columns = _project(mapping, value_text, value_ts)
-    error_root = mapping.error_root
-    if error_root:
-        root = raw(error_root)
-        present = f"({root} IS NOT NULL AND {root}::VARCHAR NOT IN ('null', '{{}}', '\"\"'))"
-        plain = (
-            f"CASE WHEN starts_with({root}::VARCHAR, '\"') "
-            f"AND TRY_CAST({root} ->> '$' AS JSON) IS NULL THEN {root} ->> '$' END"
-        )
-        columns["message"] = f"coalesce({columns['message']}, {plain})"
-    else:
-        present = "NULL"
-    inner = (
-        "SELECT _file, (_text IS NULL OR trim(_text) = '') AS _blank, "
-        "coalesce(CASE WHEN json_valid(_text) THEN json_type(_text) = 'OBJECT' END, false) "
-        f"AS _valid, _text FROM ({source})"
-    )
-    extracted = (
-        f"SELECT _file, _blank, _valid, CASE WHEN _valid THEN json_extract(_text, {root_paths}) "
-        f"END AS _f FROM ({inner})"
-    )
-    projection = ", ".join(f"{expr} AS {col}" for col, expr in columns.items())
-    return (
-        f"SELECT _file, _blank, _valid, {present} AS _error_present, {projection} "
-        f"FROM (SELECT *{extractor.select_list()} FROM ({extracted}))"
-    )
-
-
-def _roots(mapping: ColumnMapping) -> list[str]:
-    roots: list[str] = []
-    for path in mapping.all_paths():
-        root = path.split(".")[0]
-        if root not in roots:
-            roots.append(root)
-    return roots
-
-
-def _project(
-    mapping: ColumnMapping,
-    value_text: Callable[[str], str],
-    value_ts: Callable[[str], str],
-    never_null: Callable[[str], bool] = lambda path: False,
-) -> dict[str, str]:
-    """field -> SQL expression, coalescing each field's candidate paths in order.
-
-    A candidate known never to be NULL (from Parquet statistics) ends the list: the later
-    ones could never be reached, and leaving them out saves reading their columns.
-    """
-    columns: dict[str, str] = {}
-    for fld, col in FIELD_TO_COLUMN.items():
-        paths = mapping.paths.get(fld, ())
-        for index, path in enumerate(paths):
-            if never_null(path):
-                paths = paths[: index + 1]
-                break
-        if fld == "status":
-            exprs = [f"TRY_CAST(TRY_CAST({value_text(p)} AS DOUBLE) AS INTEGER)" for p in paths]
-            kind = "INTEGER"
-        elif fld == "timestamp":
-            exprs = [value_ts(p) for p in paths]
-            kind = "TIMESTAMP"
-        elif fld == "message":
-            # Messages stay exactly as stored (patterns may anchor on leading text).
-            exprs = [f"nullif(CAST({value_text(p)} AS VARCHAR), '')" for p in paths]
-            kind = "VARCHAR"
-        else:
-            exprs = [f"nullif(trim(CAST({value_text(p)} AS VARCHAR)), '')" for p in paths]
-            kind = "VARCHAR"
-        exprs = [e for e in exprs if e != "NULL"]
-        if not exprs:
-            columns[col] = f"CAST(NULL AS {kind})"
-        elif len(exprs) == 1:
-            columns[col] = exprs[0]
-        else:
-            columns[col] = f"coalesce({', '.join(exprs)})"
-    return columns
-
-
-def _epoch(number: str) -> str:
-    return (
-        f"TRY(make_timestamp(CAST(CASE WHEN abs({number}) > 1e11 THEN {number} * 1000 "
-        f"ELSE {number} * 1000000 END AS BIGINT)))"
-    )
-
-
-def _json_timestamp(value: str) -> str:
-    return (
-        f"CASE json_type({value}) "
-        f"WHEN 'VARCHAR' THEN CAST(TRY_CAST({value} ->> '$' AS TIMESTAMPTZ) AS TIMESTAMP) "
-        f"WHEN 'BIGINT' THEN {_epoch(f'CAST({value} AS DOUBLE)')} "
-        f"WHEN 'UBIGINT' THEN {_epoch(f'CAST({value} AS DOUBLE)')} "
-        f"WHEN 'DOUBLE' THEN {_epoch(f'CAST({value} AS DOUBLE)')} END"
-    )
-
-
-def _never_null(
-    con: duckdb.DuckDBPyConnection, paths: list[str], types: dict[str, object]
-) -> Callable[[str], bool]:
-    """Top-level columns that every file's statistics say hold no NULL, and for text no value
-    that starts with a space or is empty (which the projection would turn into NULL)."""
-    try:
-        stats = con.execute(
-            "SELECT path_in_schema, bool_and(stats_null_count = 0 AND (stats_min_value IS NULL "
-            "OR stats_min_value >= '!')) AS full, "
-            "count(DISTINCT file_name) AS files FROM parquet_metadata("
-            f"{_path_list(paths)}) GROUP BY ALL"
-        ).fetchall()
-    except duckdb.Error:
-        return lambda path: False
-    full = {name for name, ok, files in stats if ok and files == len(paths)}
-
-    def check(path: str) -> bool:
-        return path in full and "." not in path
-
-    return check
-
-
-def _is_text(typ: object) -> bool:
-    """String columns, and JSON columns (DuckDB hands them over as an Arrow JSON extension)."""
-    import pyarrow as pa
-
-    storage = getattr(typ, "storage_type", typ)
-    return bool(pa.types.is_string(storage) or pa.types.is_large_string(storage))
-
-
-def _unwrap_json(expr: str) -> str:
-    """A text/JSON value as a JSON document, parsing once more when it holds a JSON string.
-
-    The test is on the first character (a JSON string starts with a quote), which costs no
-    parse; invalid JSON becomes NULL through TRY in the caller.
-    """
-    text = f"CAST({expr} AS VARCHAR)"
-    return f"CASE WHEN starts_with({text}, '\"') THEN {expr} ->> '$' ELSE {text} END"
-
-
-def _text_timestamp(text: str) -> str:
-    """A timestamp from text: ISO 8601 (any offset), or epoch seconds/milliseconds digits."""
-    return (
-        f"CASE WHEN regexp_full_match({text}, '[0-9]{{9,13}}') "
-        f"THEN {_epoch(f'CAST({text} AS DOUBLE)')} "
-        f"ELSE CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS TIMESTAMP) END"
-    )
-
-
-def _parquet_select(
-    con: duckdb.DuckDBPyConnection, paths: list[str], mapping: ColumnMapping
-) -> str:
-    """Rows of Parquet files, with struct fields read directly and JSON strings parsed."""
-    import pyarrow as pa
-
-    reader = f"read_parquet({_path_list(paths)}, union_by_name = true, filename = true)"
-    try:
-        schema = con.sql(f"SELECT * FROM {reader} LIMIT 0").to_arrow_table()
-    except duckdb.Error as exc:
-        raise _input_error(exc, [InputFile(p, PARQUET, False) for p in paths]) from exc
-    types = {f.name: f.type for f in schema.schema}
-    extractor = _Extractor()
-
-    def resolve(path: str) -> tuple[str, pa.DataType | None, list[str]]:
-        """SQL for the deepest struct field reached, its type, and the path left over."""
-        parts = path.split(".")
-        if parts[0] not in types:
-            return "NULL", None, []
-        expr, typ = f'"{parts[0]}"', types[parts[0]]
-        rest = parts[1:]
-        while rest and pa.types.is_struct(typ):
-            names = [typ.field(i).name for i in range(typ.num_fields)]
-            if rest[0] not in names:
-                return "NULL", None, []
-            typ = typ.field(rest[0]).type
-            expr = f"struct_extract({expr}, {_sql_string(rest[0])})"
-            rest = rest[1:]
-        return expr, typ, rest
-
-    def value_text(path: str) -> str:
-        expr, typ, rest = resolve(path)
-        if expr == "NULL":
-            return "NULL"
-        if rest:
-            if typ is None or not _is_text(typ):
-                return "NULL"
-            return extractor.text(expr, rest)
-        if typ is not None and (pa.types.is_struct(typ) or pa.types.is_list(typ)):
-            return f"CAST(to_json({expr}) AS VARCHAR)"
-        return f"CAST({expr} AS VARCHAR)"
-
-    def timestamp(path: str) -> str:
-        expr, typ, rest = resolve(path)
-        if expr == "NULL" or rest or typ is None:
-            return "NULL"
-        if pa.types.is_timestamp(typ) or pa.types.is_date(typ):
-            return f"CAST({expr} AS TIMESTAMP)"
-        if pa.types.is_integer(typ) or pa.types.is_floating(typ):
-            return _epoch(f"CAST({expr} AS DOUBLE)")
-        return _text_timestamp(f"CAST({expr} AS VARCHAR)")
-
-    columns = _project(mapping, value_text, timestamp, _never_null(con, paths, types))
-    error_root = mapping.error_root
-    if error_root and error_root in types:
-        typ = types[error_root]
-        if _is_text(typ):
-            column = f'"{error_root}"'
-            text = f"CAST({column} AS VARCHAR)"
-            present = f"({column} IS NOT NULL AND {text} NOT IN ('', '{{}}', 'null', '\"\"'))"
-            # Not JSON at all (extraction gave NULL): the text is the message itself.
-            parsed = extractor.containers.get(column)
-            if parsed is not None:
-                plain = (
-                    f"CASE WHEN {parsed[0]} IS NULL THEN CASE WHEN starts_with({text}, '\"') "
-                    f"THEN TRY({column} ->> '$') ELSE nullif(trim({text}), '') END END"
-                )
-                columns["message"] = f"coalesce({columns['message']}, {plain})"
-        else:
-            present = f'("{error_root}" IS NOT NULL)'
-    elif error_root:
-        present = "false"
-    else:
-        present = "NULL"
-    projection = ", ".join(f"{expr} AS {col}" for col, expr in columns.items())
-    return (
-        f"SELECT filename AS _file, false AS _blank, true AS _valid, {present} AS _error_present, "
-        f"{projection} FROM (SELECT *{extractor.select_list()} FROM {reader})"
-    )
 
 
 def _timestamp(value: datetime | None) -> str:
@@ -567,8 +259,8 @@ def _staging_sql(staged: str, options: LoadOptions) -> str:
     rules = []
     for number, rule in enumerate(options.source_rules, start=1):
         condition = check_filter(rule.when, columns, what=f"source rule {number}")
-        label = _sql_string(f"rule {number}: {rule.label()}")
-        rules.append((condition, _sql_string(rule.source), label))
+        label = sql_string(f"rule {number}: {rule.label()}")
+        rules.append((condition, sql_string(rule.source), label))
     source_case = (
         "CASE WHEN _source_raw IS NOT NULL THEN _source_raw "
         + "".join(f"WHEN coalesce({cond}, false) THEN {src} " for cond, src, _ in rules)

@@ -130,7 +130,6 @@ class Registry:
     content_hash: str
     origin: str = "<memory>"
     text: str = field(default="", repr=False)
-    _by_id: Mapping[str, CodeSpec] = field(default_factory=dict, repr=False)
 
     @property
     def short_hash(self) -> str:
@@ -278,7 +277,6 @@ def _build(data: dict[str, Any], origin: str) -> Registry:
     )
     status_map = _build_status_map(origin, refinement.get("status_map", []), code_ref)
     patterns = _build_patterns(origin, data.get("patterns", []), code_ref)
-    by_id = {spec.id: spec for spec in codes.values()}
     return Registry(
         name=name,
         version=version,
@@ -292,7 +290,6 @@ def _build(data: dict[str, Any], origin: str) -> Registry:
         patterns=tuple(patterns),
         content_hash=content_hash(data),
         origin=origin,
-        _by_id=by_id,
     )
 
 
