@@ -64,72 +64,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "cli"))
 
+from errscope.corpus import (  # noqa: E402
+    FALLBACK_CODES,
+    FALLBACK_SHARE_BAR,
+    FAMILY,
+    FAMILY_ACCURACY_BAR,
+)
 from errscope.refine import Refiner  # noqa: E402
 from errscope.registry import Registry, load_registry  # noqa: E402
 
-FAMILY_ACCURACY_BAR = 0.90
-FALLBACK_SHARE_BAR = 0.05
-
-FALLBACK_CODES = frozenset({"AgentRuntimeError", "ProviderBizError", "UpstreamHttpError", "500"})
-
-_FAMILY_MEMBERS: dict[str, tuple[str, ...]] = {
-    "auth-key": (
-        "InvalidProviderAPIKey",
-        "InvalidGithubToken",
-        "InvalidGithubCopilotToken",
-        "InvalidBedrockCredentials",
-        "InvalidVertexCredentials",
-    ),
-    "permission": ("PermissionDenied",),
-    "region": ("LocationNotSupportError",),
-    "account": ("AccountDeactivated",),
-    "quota": ("InsufficientQuota", "InsufficientBudgetForModel"),
-    "plan-cap": ("FreePlanLimit", "SubscriptionPlanLimit"),
-    "rate-limit": ("RateLimitExceeded", "QuotaLimitReached"),
-    "overloaded": ("ProviderServiceUnavailable",),
-    "no-channel": ("NoAvailableChannel",),
-    "local-runtime": (
-        "OllamaServiceUnavailable",
-        "OllamaBizError",
-        "InvalidOllamaArgs",
-        "ComfyUIServiceUnavailable",
-        "ComfyUIBizError",
-        "ComfyUIEmptyResult",
-        "ComfyUIUploadFailed",
-        "ComfyUIWorkflowError",
-        "ComfyUIModelError",
-        "InvalidComfyUIArgs",
-    ),
-    "network": ("ProviderNetworkError", "RemoteMediaDownloadTimeout"),
-    "gateway": ("UpstreamGatewayError",),
-    "malformed": ("UpstreamMalformedResponse", "HarnessJsonParseError"),
-    "model-not-found": ("ModelNotFound", "LobeHubModelDeprecated"),
-    "context-window": ("ExceededContextWindow",),
-    "request-too-large": ("RequestBodyTooLarge",),
-    "request-limit": ("ExceededToolLimit", "ExceededImageLimit"),
-    "capability": ("CapabilityNotSupported",),
-    "request-format": ("InvalidRequestFormat",),
-    "content-policy": ("ProviderContentPolicyViolation", "ContentModeration"),
-    "model-output": ("ModelEmptyCompletion", "ModelRefusal", "ProviderNoImageGenerated"),
-    "config": ("UserConfigError", "NoAvailableProvider", "ConnectionCheckFailed"),
-    "database": ("DatabasePersistError", "ConversationParentMissing"),
-    "harness": (
-        "StreamChunkError",
-        "OperationInactivityTimeout",
-        "StateStorePersistError",
-        "StateStoreReadError",
-        "ContextEnginePipelineError",
-    ),
-    "residual": ("AgentRuntimeError", "ProviderBizError", "UpstreamHttpError", "500"),
-}
-FAMILIES: dict[str, str] = {
-    code: family for family, codes in _FAMILY_MEMBERS.items() for code in codes
-}
-
 
 def family_of(code: str) -> str:
-    """The family of a code; a code outside the table is its own family."""
-    return FAMILIES.get(code, code)
+    """The family of a code (errscope.corpus); a code outside the table is its own family."""
+    return FAMILY.get(code, code)
 
 
 @dataclass(frozen=True)

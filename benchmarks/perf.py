@@ -1,4 +1,4 @@
-"""Speed and memory of `errscope analyze` against DuckDB reading the same file, and a correctness check.
+"""Speed and memory of `errscope analyze` against DuckDB reading the file, and a correctness check.
 
     python benchmarks/perf.py --rows 1000000 --rows 10000000
 

@@ -3,18 +3,22 @@
 The corpora in fixtures/corpus/*.jsonl are labelled real provider messages (one case per line:
 message, status, provider, stored_type, expected, source, note). The bar, per file: at least 90%
 of cases land in the expected code's family, and at most 5% of the cases whose expected code is
-not a catch-all stay in a catch-all. The scoring lives here on purpose, apart from
-benchmarks/corpus_accuracy.py, so the gate does not depend on the benchmark script.
+not a catch-all stay in a catch-all. The scoring is errscope.corpus, shared with
+benchmarks/corpus_accuracy.py.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from errscope.corpus import (
+    FALLBACK_SHARE_BAR,
+    FAMILY,
+    FAMILY_ACCURACY_BAR,
+    score_file,
+)
 from errscope.matcher import check_pattern
 from errscope.refine import Refiner
 from errscope.registry import Registry, load_registry
@@ -22,98 +26,9 @@ from errscope.registry import Registry, load_registry
 CORPUS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "corpus"
 CORPUS_FILES = sorted(CORPUS_DIR.glob("*.jsonl"))
 
-FAMILY_BAR = 0.90
-FALLBACK_BAR = 0.05
-FALLBACK_CODES = frozenset({"AgentRuntimeError", "ProviderBizError", "UpstreamHttpError", "500"})
-
-# Codes that answer the same question for a reader share a family; see the benchmark docstring.
-_FAMILIES: dict[str, tuple[str, ...]] = {
-    "auth-key": (
-        "InvalidProviderAPIKey",
-        "InvalidGithubToken",
-        "InvalidGithubCopilotToken",
-        "InvalidBedrockCredentials",
-        "InvalidVertexCredentials",
-    ),
-    "quota": ("InsufficientQuota", "InsufficientBudgetForModel"),
-    "plan-cap": ("FreePlanLimit", "SubscriptionPlanLimit"),
-    "rate-limit": ("RateLimitExceeded", "QuotaLimitReached"),
-    "local-runtime": (
-        "OllamaServiceUnavailable",
-        "OllamaBizError",
-        "InvalidOllamaArgs",
-        "ComfyUIServiceUnavailable",
-        "ComfyUIBizError",
-        "ComfyUIEmptyResult",
-        "ComfyUIUploadFailed",
-        "ComfyUIWorkflowError",
-        "ComfyUIModelError",
-        "InvalidComfyUIArgs",
-    ),
-    "network": ("ProviderNetworkError", "RemoteMediaDownloadTimeout"),
-    "malformed": ("UpstreamMalformedResponse", "HarnessJsonParseError"),
-    "model-not-found": ("ModelNotFound", "LobeHubModelDeprecated"),
-    "request-limit": ("ExceededToolLimit", "ExceededImageLimit"),
-    "content-policy": ("ProviderContentPolicyViolation", "ContentModeration"),
-    "model-output": ("ModelEmptyCompletion", "ModelRefusal", "ProviderNoImageGenerated"),
-    "config": ("UserConfigError", "NoAvailableProvider", "ConnectionCheckFailed"),
-    "database": ("DatabasePersistError", "ConversationParentMissing"),
-    "harness": (
-        "StreamChunkError",
-        "OperationInactivityTimeout",
-        "StateStorePersistError",
-        "StateStoreReadError",
-        "ContextEnginePipelineError",
-    ),
-    "residual": tuple(FALLBACK_CODES),
-}
-FAMILY = {code: family for family, codes in _FAMILIES.items() for code in codes}
-
-
-def family(code: str) -> str:
-    """A code's family; codes outside the table are their own family."""
-    return FAMILY.get(code, code)
-
-
-@dataclass(frozen=True)
-class CorpusScore:
-    cases: int
-    family_accuracy: float
-    fallback_share: float
-    misses: tuple[str, ...]
-
-
-def score_corpus(registry: Registry, path: Path) -> CorpusScore:
-    """Decide every case of a corpus file and measure family accuracy and fallback share."""
-    refiner = Refiner(registry)
-    total = family_ok = classifiable = in_fallback = 0
-    misses = []
-    for number, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        case = json.loads(line)
-        status = case.get("status")
-        decision = refiner.decide(
-            case.get("stored_type") or "ProviderBizError",
-            case["message"],
-            int(status) if status is not None else None,
-            case.get("provider"),
-        )
-        expected = registry.resolve(case["expected"])
-        total += 1
-        if family(decision.code) == family(expected):
-            family_ok += 1
-        else:
-            misses.append(f"{path.name}:{number} expected {expected}, got {decision.code}")
-        if expected not in FALLBACK_CODES:
-            classifiable += 1
-            in_fallback += decision.code in FALLBACK_CODES
-    return CorpusScore(
-        cases=total,
-        family_accuracy=family_ok / total if total else 1.0,
-        fallback_share=in_fallback / classifiable if classifiable else 0.0,
-        misses=tuple(misses),
-    )
+FAMILY_BAR = FAMILY_ACCURACY_BAR
+FALLBACK_BAR = FALLBACK_SHARE_BAR
+score_corpus = score_file
 
 
 @pytest.fixture(scope="module")
