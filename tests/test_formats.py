@@ -72,3 +72,10 @@ def test_write_atomic_leaves_nothing_behind_on_failure(tmp_path: Path) -> None:
         write_atomic(str(target), "not bytes")  # type: ignore[arg-type]
     assert target.read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+def test_a_single_wide_row_prints_as_a_card() -> None:
+    row = {f"field{i}": f"value {i}" for i in range(10)}
+    report = Report("test", {}, [], [Section("one", "One", list(row), [row])])
+    text = render(report, Format.table).decode()
+    assert "  field0  value 0\n" in text and "  field9  value 9\n" in text

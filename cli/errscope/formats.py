@@ -26,6 +26,7 @@ _WIDE_WIDTH = 60
 _LIST_TEXT = frozenset({"providers", "models", "sources", "why", "detail", "note", "description"})
 _LIST_WIDTH = 36
 _OTHER_WIDTH = 32
+_CARD_COLUMNS = 8  # a single row with more columns than this prints as a card
 
 
 def _cap(column: str) -> int:
@@ -226,6 +227,16 @@ def write_table(report: Report, primary: str | None, color: bool) -> bytes:
     for line in report.headline:
         console.print(line, markup=False)
     for section in report.sections:
+        if len(section.rows) == 1 and len(section.columns) > _CARD_COLUMNS:
+            # One wide row reads better as a card: one field per line, text not cut.
+            console.print()
+            console.print(section.title, markup=False)
+            row = section.rows[0]
+            width = max(len(c) for c in section.columns)
+            for column in section.columns:
+                console.print(f"  {column.ljust(width)}  {_human(column, row.get(column))}",
+                              markup=False, soft_wrap=True)
+            continue
         table = Table(
             title=section.title,
             title_justify="left",
