@@ -283,6 +283,22 @@ def _hyperscan_database(candidates: dict[int, str]) -> tuple[Any, list[int]]:
             + [f"{i}\x01{candidates[i]}" for i in ids]
         ).encode()
     ).hexdigest()[:32]
+    remembered = _COMPILED.get(key)
+    if remembered is not None:  # compiled in this process already (the disk cache may be off)
+        return remembered
+    found = _load_or_compile(key, candidates, ids, flags)
+    _COMPILED[key] = found
+    return found
+
+
+# Compiled databases by pattern-list key: read-only, so Matchers in one process share them
+# (each Matcher keeps its own scratch space).
+_COMPILED: dict[str, tuple[Any, list[int]]] = {}
+
+
+def _load_or_compile(
+    key: str, candidates: dict[int, str], ids: list[int], flags: int
+) -> tuple[Any, list[int]]:
     path = cache_dir() / "hyperscan" / f"{key}.db"
     try:
         blob = path.read_bytes()
