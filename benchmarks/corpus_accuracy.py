@@ -67,16 +67,11 @@ sys.path.insert(0, str(ROOT / "cli"))
 from errscope.corpus import (  # noqa: E402
     FALLBACK_CODES,
     FALLBACK_SHARE_BAR,
-    FAMILY,
     FAMILY_ACCURACY_BAR,
 )
+from errscope.corpus import family as family_of  # noqa: E402
 from errscope.refine import Refiner  # noqa: E402
 from errscope.registry import Registry, load_registry  # noqa: E402
-
-
-def family_of(code: str) -> str:
-    """The family of a code (errscope.corpus); a code outside the table is its own family."""
-    return FAMILY.get(code, code)
 
 
 @dataclass(frozen=True)
