@@ -13,6 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "cli"))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from errscope.cli import main  # noqa: E402
 from errscope.registry import Registry, parse_registry  # noqa: E402
@@ -145,3 +146,24 @@ def lobehub_row(n: int, type_: object, message: str, **extra: object) -> dict[st
     }
     row.update(extra)
     return row
+
+
+@pytest.fixture(scope="session")
+def postgres():  # type: ignore[no-untyped-def]
+    """A throwaway PostgreSQL cluster on loopback for the whole session (see tests/pg_cluster.py).
+
+    Skips when the machine has no server binaries, unless ERRSCOPE_REQUIRE_POSTGRES=1 (CI).
+    """
+    import os
+
+    import pg_cluster
+
+    if pg_cluster.find_bindir() is None:
+        if os.environ.get("ERRSCOPE_REQUIRE_POSTGRES") == "1":
+            pytest.fail("PostgreSQL server binaries not found (ERRSCOPE_REQUIRE_POSTGRES=1)")
+        pytest.skip("PostgreSQL server binaries not found")
+    cluster = pg_cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
