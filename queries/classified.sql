@@ -1,10 +1,9 @@
 -- name: classified
--- description: The view every report reads: each analysed row with its stored and re-run code and both codes' flags ({prefix} names one registry's tables).
+-- description: The view every report reads: each analysed row (all its columns, a profile's x_ extras too) with its stored and re-run code and both codes' flags ({prefix} names one registry's tables).
 -- params:
 CREATE OR REPLACE VIEW {prefix}classified AS
 SELECT
-  r.id, r.ts, r.message, r.status, r.provider, r.model, r.feature, r.source, r.source_how,
-  r.user_id, r.reason, r._file,
+  r.* EXCLUDE (type, key_message),
   coalesce(r.type, '(none)') AS stored_code,
   d.new_code,
   d.step,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from errscope import __version__, queries
 from errscope.loader import LoadOptions, LoadReport, Progress, connect, load
 from errscope.match_cache import prepare
+from errscope.profiles import LOBEHUB
 from errscope.registry import Registry
 from errscope.report import Report, Section, iso, percent, points, share
 from errscope.rerun import RerunStats, message_keys, rerun
@@ -47,11 +48,25 @@ def inputs_meta(loaded: LoadReport) -> dict[str, object]:
     """The accounting every command reports: rows read = analysed + skipped by reason."""
     return {
         "files": [f.path for f in loaded.files],
+        "profile": loaded.profile,
+        "profile_detected": loaded.profile_detected,
         "rows_read": loaded.rows_read,
         "rows_analysed": loaded.rows_analysed,
         "rows_skipped": dict(loaded.skipped),
         "bad_rows": [{"file": b.file, "line": b.line, "text": b.text} for b in loaded.bad_rows],
     }
+
+
+def profile_line(loaded: LoadReport) -> list[str]:
+    """`input profile: omi (recognised) - every row re-classified`, for non-LobeHub inputs."""
+    if loaded.profile == LOBEHUB:
+        return []
+    how = "recognised from the input" if loaded.profile_detected else "--profile"
+    return [
+        f"input profile: {loaded.profile} ({how}); every row re-classified"
+        if loaded.full_rerun
+        else f"input profile: {loaded.profile} ({how})"
+    ]
 
 
 def _report(
@@ -104,6 +119,7 @@ def _report(
     headline = [
         f"registry {registry.name} {registry.version} ({registry.short_hash})"
         + (" - full re-run" if options.full_rerun else ""),
+        *profile_line(loaded),
         f"rows: {loaded.rows_read} read = {loaded.rows_analysed} analysed"
         + "".join(f" + {n} {reason}" for reason, n in loaded.skipped.items()),
         f"time span: {iso(summary['first_ts']) or '-'} .. {iso(summary['last_ts']) or '-'}",

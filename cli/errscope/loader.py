@@ -20,6 +20,7 @@ from errscope.errors import InputError, UsageError
 from errscope.filters import check_filter
 from errscope.inputs import JSONL, PARQUET, InputFile, discover
 from errscope.mapping import CANONICAL_COLUMNS, ColumnMapping, build_mapping
+from errscope.profiles import DETECT_SAMPLE_ROWS, LOBEHUB, Profile, all_profiles
 from errscope.projection import (
     MAX_LINE_BYTES,
     input_error,
@@ -66,6 +67,8 @@ class LoadOptions:
     where: str | None = None
     source_rules: tuple[SourceRule, ...] = DEFAULT_SOURCE_RULES
     skip_bad_rows: bool = False
+    # None: recognise the profile from the input. `mapping` is the chosen profile's mapping.
+    profile: Profile | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,9 @@ class LoadReport:
     last_ts: datetime | None = None
     bad_rows: list[BadRow] = field(default_factory=list)
     source_rules: tuple[SourceRule, ...] = ()
+    profile: str = LOBEHUB
+    profile_detected: bool = False
+    full_rerun: bool = False  # the profile re-classifies every row
 
     @property
     def rows_read(self) -> int:
@@ -146,24 +152,35 @@ def load(
     """
     options = options or LoadOptions()
     files = discover(list(specs))
-    selects: list[str] = []
-    for fmt, gzipped, group in _group(files):
-        paths = [f.path for f in group]
-        if fmt == PARQUET:
-            selects.append(parquet_select(con, paths, options.mapping))
-        else:
-            selects.append(json_select(paths, fmt, gzipped, options.mapping))
-    staged = _staging_sql(" UNION ALL BY NAME ".join(f"({s})" for s in selects), options)
+    profile, detected = options.profile, False
+    if profile is None:
+        profile, detected = detect_profile(con, files), True
+    mapping = options.mapping
+    if not profile.is_mapping_only and mapping.kinds is None:
+        mapping = profile.mapping()
+    if profile.full_rerun:
+        keep_message_for = None  # every row is re-classified, so every message is needed
+    selects = [
+        _profiled(_select(con, fmt, gz, group, mapping), profile)
+        for fmt, gz, group in _group(files)
+    ]
+    staged = _staging_sql(
+        " UNION ALL BY NAME ".join(f"({s})" for s in selects), options, profile.extras
+    )
     kind = "VIEW" if all(f.format == PARQUET for f in files) else "TABLE"
     steps = [
         f"CREATE OR REPLACE {kind} staged AS {staged}",
-        ROWS_VIEW_SQL,
+        _rows_view_sql(profile.extras),
+        "CREATE OR REPLACE TABLE load_settings AS SELECT "
+        f"{sql_string(profile.name)} AS profile, {profile.full_rerun} AS full_rerun",
         "CREATE OR REPLACE VIEW rows_keyed AS SELECT rows.*, CASE WHEN "
         f"{_keep_expr(keep_message_for)} THEN message END AS key_message FROM rows",
         _groups_sql(keep_message_for),
     ]
     _run(con, steps, files, progress)
     report = _account(con, files, options)
+    report.profile, report.profile_detected = profile.name, detected
+    report.full_rerun = profile.full_rerun
     if report.dispositions.get(SKIP_MALFORMED) and not options.skip_bad_rows:
         bad = _first_bad_rows(con, files, limit=1)
         where = f"{bad[0].file}:{bad[0].line}: {bad[0].text!r}" if bad else "in the input"
@@ -175,6 +192,58 @@ def load(
     if report.dispositions.get(SKIP_MALFORMED):
         report.bad_rows = _first_bad_rows(con, files, limit=5)
     return report
+
+
+def _select(
+    con: duckdb.DuckDBPyConnection,
+    fmt: str,
+    gzipped: bool,
+    group: list[InputFile],
+    mapping: ColumnMapping,
+) -> str:
+    paths = [f.path for f in group]
+    if fmt == PARQUET:
+        return parquet_select(con, paths, mapping)
+    return json_select(paths, fmt, gzipped, mapping)
+
+
+def _profiled(select: str, profile: Profile) -> str:
+    if profile.is_mapping_only:
+        return f"SELECT *, NULL::VARCHAR AS _problem FROM ({select})"
+    return profile.wrap(select)
+
+
+def detect_profile(con: duckdb.DuckDBPyConnection, files: list[InputFile]) -> Profile:
+    """The one profile whose `detect` condition holds on the first rows of the first files.
+
+    No match keeps `lobehub` (its errors say what is missing); two matches are a usage error,
+    since guessing could misread every row.
+    """
+    matched: list[Profile] = []
+    for fmt, gzipped, group in _group(files):
+        for profile in all_profiles():
+            if profile in matched:
+                continue
+            mapping = profile.mapping() if not profile.is_mapping_only else build_mapping()
+            sample = (
+                f"SELECT * FROM ({_select(con, fmt, gzipped, group[:1], mapping)}) "
+                f"LIMIT {DETECT_SAMPLE_ROWS}"
+            )
+            try:
+                hits = con.execute(
+                    f"SELECT count(*) FROM ({sample}) WHERE coalesce({profile.detect}, false)"
+                ).fetchall()[0][0]
+            except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+                raise input_error(exc, group[:1]) from exc
+            if hits:
+                matched.append(profile)
+    if len(matched) > 1:
+        names = " and ".join(p.name for p in matched)
+        raise UsageError(
+            f"the input looks like both {names}",
+            hint="pass --profile NAME (see errscope profiles)",
+        )
+    return matched[0] if matched else all_profiles()[0]
 
 
 def _keep_expr(keep_message_for: frozenset[str] | None) -> str:
@@ -254,7 +323,7 @@ def _timestamp(value: datetime | None) -> str:
     return "NULL::TIMESTAMP" if value is None else f"TIMESTAMP '{value.isoformat(sep=' ')}'"
 
 
-def _staging_sql(staged: str, options: LoadOptions) -> str:
+def _staging_sql(staged: str, options: LoadOptions, extras: tuple[str, ...] = ()) -> str:
     columns = tuple(c for c in CANONICAL_COLUMNS)
     rules = []
     for number, rule in enumerate(options.source_rules, start=1):
@@ -274,10 +343,11 @@ def _staging_sql(staged: str, options: LoadOptions) -> str:
     where = check_filter(options.where, columns) if options.where is not None else "true"
     since, until = _timestamp(options.since), _timestamp(options.until)
     others = ", ".join(c for c in CANONICAL_COLUMNS if c != "source")
+    extra_list = "".join(f", {x}" for x in extras)
     return f"""
 WITH projected AS ({staged}),
 sourced AS (
-  SELECT _file, _blank, _valid, _error_present, {others},
+  SELECT _file, _blank, _valid, _error_present, _problem, {others}{extra_list},
          lower(source) AS _source_raw
   FROM projected
 ),
@@ -288,6 +358,7 @@ derived AS (
 SELECT *, CASE
   WHEN _blank THEN '{SKIP_BLANK}'
   WHEN NOT _valid THEN '{SKIP_MALFORMED}'
+  WHEN _problem IS NOT NULL THEN _problem
   WHEN NOT coalesce(_error_present, type IS NOT NULL OR message IS NOT NULL) THEN '{SKIP_NO_ERROR}'
   WHEN type IS NULL AND message IS NULL THEN '{SKIP_EMPTY_ERROR}'
   WHEN ({since} IS NOT NULL OR {until} IS NOT NULL) AND ts IS NULL
@@ -300,11 +371,12 @@ FROM derived
 """
 
 
-ROWS_VIEW_SQL = f"""
-CREATE OR REPLACE VIEW rows AS
-SELECT {", ".join(CANONICAL_COLUMNS)}, source_how, _file FROM staged
-WHERE _disposition = '{ANALYSED}'
-"""
+def _rows_view_sql(extras: tuple[str, ...] = ()) -> str:
+    columns = ", ".join((*CANONICAL_COLUMNS, "source_how", "_file", *extras))
+    return (
+        f"CREATE OR REPLACE VIEW rows AS SELECT {columns} FROM staged "
+        f"WHERE _disposition = '{ANALYSED}'"
+    )
 
 
 def _account(

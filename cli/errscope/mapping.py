@@ -61,17 +61,42 @@ LOBEHUB_MAPPING: dict[str, tuple[str, ...]] = {
 _PATH_RE = re.compile(r"^[A-Za-z_@][A-Za-z0-9_@:$-]*(\.[A-Za-z_@][A-Za-z0-9_@:$-]*)*$")
 
 
+# How a field's value is read: text (trimmed), message (kept exactly), status, timestamp.
+KIND_TEXT = "text"
+KIND_MESSAGE = "message"
+KIND_STATUS = "status"
+KIND_TIMESTAMP = "timestamp"
+CANONICAL_KINDS: dict[str, str] = {
+    "timestamp": KIND_TIMESTAMP,
+    "status": KIND_STATUS,
+    "message": KIND_MESSAGE,
+}
+
+
 @dataclass(frozen=True)
 class ColumnMapping:
-    """Field -> candidate paths; `error_root` is the container whose presence means "failed"."""
+    """Field -> candidate paths; `error_root` is the container whose presence means "failed".
+
+    `kinds` is set for an input profile's own raw fields (field -> kind, the column is named
+    after the field); without it the fields are errscope's canonical ones.
+    """
 
     paths: Mapping[str, tuple[str, ...]]
+    kinds: Mapping[str, str] | None = None
 
     @property
     def error_root(self) -> str | None:
         """The top-level key holding the error object, when type/message are nested in one."""
+        if self.kinds is not None:
+            return None
         roots = {p.split(".")[0] for f in ("type", "message") for p in self.paths[f] if "." in p}
         return roots.pop() if len(roots) == 1 else None
+
+    def targets(self) -> list[tuple[str, str, str]]:
+        """(field, output column, kind) for every field, in order."""
+        if self.kinds is not None:
+            return [(f, f, kind) for f, kind in self.kinds.items()]
+        return [(f, c, CANONICAL_KINDS.get(f, KIND_TEXT)) for f, c in FIELD_TO_COLUMN.items()]
 
     def all_paths(self) -> Iterable[str]:
         for paths in self.paths.values():
@@ -92,13 +117,19 @@ def build_mapping(
             )
         candidates = [value] if isinstance(value, str) else list(value)
         for path in candidates:
-            if not isinstance(path, str) or not _PATH_RE.match(path):
-                raise UsageError(
-                    f"mapping {field}={path!r}: not a column name or dotted path",
-                    hint="use names like err_msg or payload.error.message",
-                )
+            validate_path(field, path)
         paths[field] = tuple(candidates)
     return ColumnMapping(paths=paths)
+
+
+def validate_path(field: str, path: object) -> str:
+    """A column name or dotted path, else a usage error naming the field."""
+    if not isinstance(path, str) or not _PATH_RE.match(path):
+        raise UsageError(
+            f"mapping {field}={path!r}: not a column name or dotted path",
+            hint="use names like err_msg or payload.error.message",
+        )
+    return path
 
 
 def parse_map_options(options: list[str]) -> dict[str, str | list[str]]:

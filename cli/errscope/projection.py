@@ -13,7 +13,12 @@ import duckdb
 
 from errscope.errors import InputError
 from errscope.inputs import JSON_ARRAY, JSONL, PARQUET, InputFile
-from errscope.mapping import FIELD_TO_COLUMN, ColumnMapping
+from errscope.mapping import (
+    KIND_MESSAGE,
+    KIND_STATUS,
+    KIND_TIMESTAMP,
+    ColumnMapping,
+)
 
 # Lines up to this size are read; a longer line is an input error that names the limit.
 MAX_LINE_BYTES = 64 << 20
@@ -156,19 +161,19 @@ def _project(
     ones could never be reached, and leaving them out saves reading their columns.
     """
     columns: dict[str, str] = {}
-    for fld, col in FIELD_TO_COLUMN.items():
+    for fld, col, kind_of in mapping.targets():
         paths = mapping.paths.get(fld, ())
         for index, path in enumerate(paths):
             if never_null(path):
                 paths = paths[: index + 1]
                 break
-        if fld == "status":
+        if kind_of == KIND_STATUS:
             exprs = [f"TRY_CAST(TRY_CAST({value_text(p)} AS DOUBLE) AS INTEGER)" for p in paths]
             kind = "INTEGER"
-        elif fld == "timestamp":
+        elif kind_of == KIND_TIMESTAMP:
             exprs = [value_ts(p) for p in paths]
             kind = "TIMESTAMP"
-        elif fld == "message":
+        elif kind_of == KIND_MESSAGE:
             # Messages stay exactly as stored (patterns may anchor on leading text).
             exprs = [f"nullif(CAST({value_text(p)} AS VARCHAR), '')" for p in paths]
             kind = "VARCHAR"

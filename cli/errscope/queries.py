@@ -25,6 +25,7 @@ class Query:
     description: str
     params: tuple[str, ...]
     sql: str
+    header: tuple[tuple[str, str], ...] = ()
 
 
 def queries_dir() -> Path:
@@ -55,7 +56,7 @@ def parse(text: str, source: str = "<memory>") -> Query:
     if "name" not in header or "description" not in header:
         raise QueryError(f"{source}: header needs -- name: and -- description:")
     params = tuple(p.strip() for p in header.get("params", "").split(",") if p.strip())
-    return Query(header["name"], header["description"], params, text)
+    return Query(header["name"], header["description"], params, text, tuple(header.items()))
 
 
 def all_queries() -> list[Query]:

@@ -84,6 +84,7 @@ def rerun(
     """Create `{prefix}decisions`, `{prefix}decided`, `{prefix}codes`, `{prefix}patterns` and
     the `{prefix}classified` view from the loader's `groups`."""
     use_cache = cache_enabled() if use_cache is None else use_cache
+    full_rerun = full_rerun or profile_full_rerun(con)
     if full_rerun:
         looked = "true"
     else:
@@ -127,6 +128,16 @@ def rerun(
     con.execute(queries.get("classified").sql.replace("{prefix}", prefix))
     tuples = int(con.execute(f"SELECT count(*) FROM {prefix}decisions").fetchall()[0][0])  # type: ignore[index]
     return RerunStats(distinct_tuples=tuples, distinct_messages=distinct, messages_matched=matched)
+
+
+def profile_full_rerun(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when the loaded input's profile re-classifies every row (its stored codes are
+    another system's vocabulary, not this registry's)."""
+    try:
+        found = con.execute("SELECT full_rerun FROM load_settings").fetchall()
+    except duckdb.CatalogException:
+        return False
+    return bool(found and found[0][0])
 
 
 def _register_table(con: duckdb.DuckDBPyConnection, table: str, arrow: pa.Table) -> None:

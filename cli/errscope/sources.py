@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import duckdb
 
 from errscope import __version__, queries
-from errscope.analysis import inputs_meta, truncate
+from errscope.analysis import inputs_meta, profile_line, truncate
 from errscope.loader import LoadOptions, Progress, connect, load
 from errscope.match_cache import prepare
 from errscope.registry import Registry
@@ -34,6 +34,7 @@ def sources(
         loaded = load(con, specs, load_options, progress=progress, keep_message_for=keep)
         rerun(con, registry, progress=progress)
         report = _report(con, registry, limit)
+        report.headline[1:1] = profile_line(loaded)
         report.meta["inputs"] = inputs_meta(loaded)
         return report
     finally:
@@ -55,6 +56,13 @@ def _report(con: duckdb.DuckDBPyConnection, registry: Registry, limit: int) -> R
         for row in rows:
             row["fallback_share_rerun"] = share(row["fallback_rerun"], row["rows"])
         dimensions[dim] = rows
+    attribution = queries.records(con, "sources-attribution")
+    for row in attribution:
+        row["share_of_source"] = share(row["rows"], row.pop("source_rows"))
+    matrix = queries.records(con, "sources-reason-matrix", limit=limit)
+    hidden = queries.records(con, "sources-hidden-quota", limit=limit)
+    for row in hidden:
+        row["example"] = truncate(row["example"])
     disagreements = queries.records(con, "sources-reason-disagreements", limit=limit)
     for row in disagreements:
         row["example"] = truncate(row["example"])
@@ -71,6 +79,7 @@ def _report(con: duckdb.DuckDBPyConnection, registry: Registry, limit: int) -> R
         "rows": total,
         "rows_by_source": {k: per_source[k] for k in sorted(per_source)},
         "stored_reason_present": has_reason,
+        "hidden_quota_rows": sum(r["rows"] for r in hidden),
     }
     headline = [
         f"registry {registry.name} {registry.version} ({registry.short_hash})",
@@ -104,6 +113,12 @@ def _report(con: duckdb.DuckDBPyConnection, registry: Registry, limit: int) -> R
             reasons,
         ),
         Section(
+            "attribution",
+            "Whose failure: the key owner's, the provider's, or the platform's",
+            ["source", "failure_of", "rows", "share_of_source", "top_code", "first_ts", "last_ts"],
+            attribution,
+        ),
+        Section(
             "providers",
             "Source x provider",
             ["source", "provider", "rows", "fallback_share_rerun", "top_code", "top_reason"],
@@ -126,6 +141,20 @@ def _report(con: duckdb.DuckDBPyConnection, registry: Registry, limit: int) -> R
             "Stored reason vs re-derived reason",
             ["source", "stored_reason", "derived_reason", "top_code", "rows", "example"],
             disagreements,
+            note="" if has_reason else "The input carries no stored reason column.",
+        ),
+        Section(
+            "reason_matrix",
+            "Stored reason vs re-derived reason, per source and provider",
+            ["source", "provider", "stored_reason", "derived_reason", "rows", "agrees"],
+            matrix,
+            note="" if has_reason else "The input carries no stored reason column.",
+        ),
+        Section(
+            "hidden_quota",
+            "Logged as reason unknown, in fact exhausted credit or quota",
+            ["source", "provider", "code", "rows", "example"],
+            hidden,
             note="" if has_reason else "The input carries no stored reason column.",
         ),
         Section(
