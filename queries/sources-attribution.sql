@@ -1,5 +1,5 @@
 -- name: sources-attribution
--- description: Who failed, per key source: the user's own key or account (attribution user), the provider (an incident), or the harness/platform; BYOK users' own failures apart from platform-side incidents.
+-- description: Who failed, per key source: a BYOK user's own key or account, the platform's key or account, the provider (an incident), or the harness/platform: BYOK users' own failures apart from platform-side incidents.
 -- params:
 WITH per_source AS (
   SELECT source, count(*) AS source_rows FROM classified GROUP BY ALL
@@ -7,11 +7,12 @@ WITH per_source AS (
 cells AS (
   SELECT
     source,
-    CASE coalesce(new_attribution, 'unknown')
-      WHEN 'user' THEN 'own key or account'
-      WHEN 'provider' THEN 'provider incident'
-      WHEN 'harness' THEN 'harness or platform'
-      WHEN 'system' THEN 'harness or platform'
+    CASE
+      WHEN new_attribution = 'user' AND source = 'byok' THEN 'user''s own key or account'
+      WHEN new_attribution = 'user' AND source = 'platform' THEN 'platform key or account'
+      WHEN new_attribution = 'user' THEN 'key or account (owner unknown)'
+      WHEN new_attribution = 'provider' THEN 'provider incident'
+      WHEN new_attribution IN ('harness', 'system') THEN 'harness or platform'
       ELSE 'unattributed'
     END AS failure_of,
     new_code, count(*) AS n, count(DISTINCT provider) AS providers,

@@ -42,8 +42,14 @@ class Cluster:
 
     def stop(self) -> None:
         _run(
-            [str(self.bindir / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate",
-             "stop"],
+            [
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.folder / "data"),
+                "-m",
+                "immediate",
+                "stop",
+            ],
             self.run_as,
             check=False,
         )
@@ -88,9 +94,20 @@ def start() -> Cluster:
             os.chown(path, uid, -1)
     port = _free_port()
     _run(
-        [str(bindir / "initdb"), "-D", str(folder / "data"), "-U", USER,
-         f"--pwfile={folder / 'pw'}", "-A", "scram-sha-256", "-E", "UTF8", "--no-sync",
-         "--locale=C"],
+        [
+            str(bindir / "initdb"),
+            "-D",
+            str(folder / "data"),
+            "-U",
+            USER,
+            f"--pwfile={folder / 'pw'}",
+            "-A",
+            "scram-sha-256",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--locale=C",
+        ],
         run_as,
     )
     options = (
@@ -98,15 +115,28 @@ def start() -> Cluster:
         "-c synchronous_commit=off -c full_page_writes=off"
     )
     _run(
-        [str(bindir / "pg_ctl"), "-D", str(folder / "data"), "-o", options, "-l",
-         str(folder / "log"), "-w", "start"],
+        [
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(folder / "data"),
+            "-o",
+            options,
+            "-l",
+            str(folder / "log"),
+            "-w",
+            "start",
+        ],
         run_as,
     )
     cluster = Cluster(folder=folder, port=port, bindir=bindir, run_as=run_as)
     env = dict(os.environ, PGPASSWORD=PASSWORD)
     subprocess.run(
         [str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", USER, DATABASE],
-        check=True, capture_output=True, text=True, env=env, timeout=60,
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
     return cluster
 

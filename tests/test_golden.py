@@ -50,7 +50,9 @@ def _compare(path: Path, actual: str) -> None:
 
 
 @pytest.mark.parametrize(("name", "args"), CASES, ids=[c[0] for c in CASES])
-def test_golden(cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, args: list[str]) -> None:  # type: ignore[no-untyped-def]
+def test_golden(
+    cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, args: list[str]
+) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(ROOT)
     if args[-1] == "parquet":
         target = tmp_path / "out.parquet"
@@ -90,8 +92,18 @@ def test_golden_check(cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fmt:
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     baseline = tmp_path / "baseline.json"
     assert cli("baseline", SAMPLE, "-o", str(baseline), "--registry", OLD_REGISTRY).code == 0
-    run = cli("check", SAMPLE, "--baseline", str(baseline), "--corpus", CLASSIFY_FILE.replace(
-        "classify-examples", "golden-corpus"), "--format", fmt, "--max-code-loss", "0.01")
+    run = cli(
+        "check",
+        SAMPLE,
+        "--baseline",
+        str(baseline),
+        "--corpus",
+        CLASSIFY_FILE.replace("classify-examples", "golden-corpus"),
+        "--format",
+        fmt,
+        "--max-code-loss",
+        "0.01",
+    )
     assert run.code in (0, 1), run.err
     _compare(GOLDEN / f"check.{fmt}", run.out.replace(str(baseline), "BASELINE"))
 

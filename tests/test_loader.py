@@ -251,8 +251,10 @@ def test_source_rules_never_guess_silently(tmp_path: Path) -> None:
 
 def test_parquet_json_column_holding_objects_and_json_strings(tmp_path: Path) -> None:
     con = connect()
-    rows = [lobehub_row(1, "ProviderBizError", "as object", body={"status": 429}),
-            lobehub_row(2, "ProviderBizError", "as string", body={"status": 503})]
+    rows = [
+        lobehub_row(1, "ProviderBizError", "as object", body={"status": 429}),
+        lobehub_row(2, "ProviderBizError", "as string", body={"status": 503}),
+    ]
     rows[1]["error"] = json.dumps(rows[1]["error"])
     rows.append({"id": "op_3", "error": None})
     source = write_jsonl(tmp_path / "m.jsonl", rows)
@@ -265,3 +267,30 @@ def test_parquet_json_column_holding_objects_and_json_strings(tmp_path: Path) ->
     counts, got = loaded([str(target)])
     assert counts == {"analysed": 2, "no error recorded": 1}
     assert [(r[2], r[3]) for r in got] == [("as object", 429), ("as string", 503)]
+
+
+def test_two_scans_of_classified_keep_stored_and_rerun_apart(tmp_path: Path) -> None:
+    """DuckDB 2.0's common-subplan optimizer once merged the stored-code and re-run-code joins
+    of `classified` when two CTEs scanned it: connect() disables it."""
+    from errscope.loader import connect, load
+    from errscope.registry import load_registry
+    from errscope.rerun import rerun
+
+    rows = [
+        lobehub_row(
+            1,
+            "ProviderBizError",
+            "429 You exceeded your current quota, please check your plan and billing details.",
+        ),
+        lobehub_row(2, "InsufficientQuota", "Insufficient credits"),
+    ]
+    dump = write_jsonl(tmp_path / "d.jsonl", rows)
+    con = connect()
+    load(con, [str(dump)])
+    rerun(con, load_registry())
+    found = con.execute(
+        "WITH a AS (SELECT stored_category AS k, count(*) AS n FROM classified GROUP BY 1), "
+        "b AS (SELECT new_category AS k, count(*) AS n FROM classified GROUP BY 1) "
+        "SELECT k, a.n, b.n FROM a FULL JOIN b USING (k) ORDER BY k"
+    ).fetchall()
+    assert found == [("provider", 1, None), ("quota", 1, 2)]

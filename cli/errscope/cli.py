@@ -66,6 +66,15 @@ MapOpt = Annotated[
         "model, feature, source, user, timestamp, id, reason). Repeatable.",
     ),
 ]
+ProfileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        "-p",
+        help="Input layout: lobehub, omi, tale, litellm (see `errscope profiles`). "
+        "Recognised from the input when omitted.",
+    ),
+]
 SinceOpt = Annotated[
     str | None, typer.Option("--since", help="Only rows at or after this UTC date/time.")
 ]
@@ -135,10 +144,16 @@ def _load_options(
     where: str | None,
     source_rules: list[str] | None,
     skip_bad_rows: bool,
+    *,
+    inputs: list[str] | None = None,
+    profile: str | None = None,
 ) -> tuple[LoadOptions, str | None]:
+    """Load options from flags and config, and the registry to use when none is given: the
+    config's, else the input profile's (tale data reads best with the tale registry)."""
     from errscope.config import load_config, parse_rule_option
-    from errscope.loader import DEFAULT_SOURCE_RULES, LoadOptions
+    from errscope.loader import DEFAULT_SOURCE_RULES, LoadOptions, recognise_profile
     from errscope.mapping import build_mapping, parse_map_options
+    from errscope.profiles import LOBEHUB, get_profile
 
     settings = load_config(config)
     overrides = dict(settings.mapping)
@@ -153,15 +168,28 @@ def _load_options(
     start, end = _parse_time(since, "--since"), _parse_time(until, "--until")
     if start and end and start >= end:
         raise UsageError(f"--since {since} is not before --until {until}")
+    chosen, detected = None, False
+    if profile is not None:
+        chosen = get_profile(profile)
+    elif overrides:
+        chosen = get_profile(LOBEHUB)  # a mapping describes the layout: nothing to recognise
+    elif inputs:
+        chosen, detected = recognise_profile(inputs), True
+    if chosen is None or chosen.is_mapping_only:
+        column_mapping = build_mapping(overrides)
+    else:
+        column_mapping = chosen.mapping(overrides)
     options = LoadOptions(
-        mapping=build_mapping(overrides),
+        mapping=column_mapping,
         since=start,
         until=end,
         where=where,
         source_rules=rules,
         skip_bad_rows=skip_bad_rows,
+        profile=chosen,
+        profile_detected=detected,
     )
-    return options, settings.registry
+    return options, settings.registry or (chosen.registry if chosen else None)
 
 
 def _progress() -> Callable[[str, float], None] | None:

@@ -10,6 +10,7 @@ from errscope.cli import (
     ConfigOpt,
     MapOpt,
     OutOpt,
+    ProfileOpt,
     RegistryOpt,
     SinceOpt,
     SkipBadOpt,
@@ -36,6 +37,7 @@ def baseline(
     registry: RegistryOpt = None,
     config: ConfigOpt = None,
     mapping: MapOpt = None,
+    profile: ProfileOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
     where: WhereOpt = None,
@@ -50,7 +52,15 @@ def baseline(
     from errscope.registry import load_registry
 
     options, config_registry = _load_options(
-        config, mapping, since, until, where, source_rule, skip_bad_rows
+        config,
+        mapping,
+        since,
+        until,
+        where,
+        source_rule,
+        skip_bad_rows,
+        inputs=inputs,
+        profile=profile,
     )
     loaded_registry = load_registry(registry or config_registry)
     doc = make_baseline(inputs, loaded_registry, options, progress=_progress())
@@ -99,6 +109,7 @@ def check(
     ] = False,
     config: ConfigOpt = None,
     mapping: MapOpt = None,
+    profile: ProfileOpt = None,
     skip_bad_rows: SkipBadOpt = False,
 ) -> None:
     """CI gate: golden corpus cases and a dump against a baseline; exit 1 when a check fails."""
@@ -121,7 +132,17 @@ def check(
         if max_fallback_share is not None
         else None,
     )
-    options, config_registry = _load_options(config, mapping, None, None, None, None, skip_bad_rows)
+    options, config_registry = _load_options(
+        config,
+        mapping,
+        None,
+        None,
+        None,
+        None,
+        skip_bad_rows,
+        inputs=inputs,
+        profile=profile,
+    )
     result = run_check(
         load_registry(registry or config_registry),
         corpus or [],

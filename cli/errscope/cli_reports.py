@@ -10,6 +10,7 @@ from errscope.cli import (
     ConfigOpt,
     MapOpt,
     OutOpt,
+    ProfileOpt,
     RegistryOpt,
     SinceOpt,
     SkipBadOpt,
@@ -38,6 +39,7 @@ def analyze(
     out: OutOpt = None,
     config: ConfigOpt = None,
     mapping: MapOpt = None,
+    profile: ProfileOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
     where: WhereOpt = None,
@@ -55,7 +57,15 @@ def analyze(
 
     _restrict(fmt, (Format.table, Format.json, Format.markdown), "analyze")
     options, config_registry = _load_options(
-        config, mapping, since, until, where, source_rule, skip_bad_rows
+        config,
+        mapping,
+        since,
+        until,
+        where,
+        source_rule,
+        skip_bad_rows,
+        inputs=inputs,
+        profile=profile,
     )
     loaded_registry = load_registry(registry or config_registry)
     report = run_analysis(
@@ -102,6 +112,7 @@ def diff(
     ] = None,
     config: ConfigOpt = None,
     mapping: MapOpt = None,
+    profile: ProfileOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
     where: WhereOpt = None,
@@ -121,7 +132,15 @@ def diff(
     from errscope.registry import load_registry
 
     options, config_registry = _load_options(
-        config, mapping, since, until, where, source_rule, skip_bad_rows
+        config,
+        mapping,
+        since,
+        until,
+        where,
+        source_rule,
+        skip_bad_rows,
+        inputs=inputs,
+        profile=profile,
     )
     after = load_registry(registry or config_registry)
     before = load_registry(against) if against else None
@@ -145,6 +164,7 @@ def sources(
     out: OutOpt = None,
     config: ConfigOpt = None,
     mapping: MapOpt = None,
+    profile: ProfileOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
     where: WhereOpt = None,
@@ -157,7 +177,15 @@ def sources(
     from errscope.sources import sources as run_sources
 
     options, config_registry = _load_options(
-        config, mapping, since, until, where, source_rule, skip_bad_rows
+        config,
+        mapping,
+        since,
+        until,
+        where,
+        source_rule,
+        skip_bad_rows,
+        inputs=inputs,
+        profile=profile,
     )
     report = run_sources(
         inputs,
@@ -185,6 +213,7 @@ def report(
     ] = Format.table,
     config: ConfigOpt = None,
     mapping: MapOpt = None,
+    profile: ProfileOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
     where: WhereOpt = None,
@@ -202,7 +231,15 @@ def report(
             "report needs --weekly", hint="errscope report DUMP --weekly --out-dir DIR"
         )
     options, config_registry = _load_options(
-        config, mapping, since, until, where, source_rule, skip_bad_rows
+        config,
+        mapping,
+        since,
+        until,
+        where,
+        source_rule,
+        skip_bad_rows,
+        inputs=inputs,
+        profile=profile,
     )
     result = run_weekly(
         inputs,
@@ -234,6 +271,7 @@ def residuals(
     ] = 10,
     config: ConfigOpt = None,
     mapping: MapOpt = None,
+    profile: ProfileOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
     where: WhereOpt = None,
@@ -247,7 +285,15 @@ def residuals(
     from errscope.residuals import residuals as run_residuals
 
     options, config_registry = _load_options(
-        config, mapping, since, until, where, source_rule, skip_bad_rows
+        config,
+        mapping,
+        since,
+        until,
+        where,
+        source_rule,
+        skip_bad_rows,
+        inputs=inputs,
+        profile=profile,
     )
     loaded_registry = load_registry(registry or config_registry)
     chosen = tuple(c.strip() for c in codes.split(",") if c.strip()) if codes else None
@@ -295,3 +341,53 @@ def classify(
     cases = read_cases(file) if file else [Case(message or "", status, stored_type, provider)]
     report = run_classify(load_registry(registry), cases, full_rerun=full_rerun)
     _write(report, fmt, out)
+
+
+@app.command()
+def scopes(
+    inputs: Annotated[list[str], typer.Argument(help="Files, globs or folders of exported rows.")],
+    registry: RegistryOpt = None,
+    fallbacks: Annotated[
+        str | None,
+        typer.Option(
+            "--fallbacks",
+            help="Configured fallback models with prices (JSON, JSONL or CSV: provider, model, "
+            "input_price, output_price).",
+        ),
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    out: OutOpt = None,
+    config: ConfigOpt = None,
+    mapping: MapOpt = None,
+    profile: ProfileOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    where: WhereOpt = None,
+    source_rule: SourceRuleOpt = None,
+    skip_bad_rows: SkipBadOpt = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Rows per table.")] = 25,
+) -> None:
+    """Failure scopes (credential, credit, endpoint, model, terminal) and the free-model rescue."""
+    from errscope.registry import load_registry
+    from errscope.scopes import scopes as run_scopes
+
+    options, default_registry = _load_options(
+        config,
+        mapping,
+        since,
+        until,
+        where,
+        source_rule,
+        skip_bad_rows,
+        inputs=inputs,
+        profile=profile,
+    )
+    report = run_scopes(
+        inputs,
+        load_registry(registry or default_registry or "tale"),
+        options,
+        fallbacks=fallbacks,
+        limit=limit,
+        progress=_progress(),
+    )
+    _emit_report(report, fmt, out, primary="rescue")

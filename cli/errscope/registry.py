@@ -31,7 +31,9 @@ CATEGORY_DIGITS: dict[str, str] = {
 }
 SEVERITIES = ("info", "warning", "error", "critical")
 ATTRIBUTIONS = ("user", "provider", "harness", "system")
-BUILTIN_REGISTRIES = ("default",)
+BUILTIN_REGISTRIES = ("default", "tale")
+# What a failure retires in a fallback loop (Tale's failure scopes, DOMAIN.md section 6).
+SCOPES = ("credential", "credit", "endpoint", "model", "terminal")
 
 _ID_RE = re.compile(r"^E\d{4}$")
 _TOP_FIELDS = {"registry", "codes", "aliases", "refinement", "patterns"}
@@ -343,6 +345,10 @@ def _build_codes(origin: str, table: Any) -> dict[str, CodeSpec]:
         scope = body.get("scope")
         if scope is not None:
             _typed(origin, where, scope, str, "scope")
+            if scope not in SCOPES:
+                raise _fail(
+                    origin, where, f"unknown scope {scope!r}", hint=f"one of: {', '.join(SCOPES)}"
+                )
         codes[name] = CodeSpec(
             name=name,
             id=code_id,

@@ -36,6 +36,7 @@ _CODES_SCHEMA = pa.schema(
         ("fallback", pa.bool_()),
         ("specified", pa.bool_()),
         ("reason", pa.string()),
+        ("scope", pa.string()),
     ]
 )
 
@@ -102,8 +103,17 @@ def rerun(
         f"g.first_ts, g.last_ts, m.matches FROM groups AS g LEFT JOIN {matches} AS m "
         f"ON g.message = m.message WHERE g._disposition = '{ANALYSED}')"
     )
-    kept = ["type", "message", "status", "provider", "source", "source_how", "n",
-            "first_ts", "last_ts"]
+    kept = [
+        "type",
+        "message",
+        "status",
+        "provider",
+        "source",
+        "source_how",
+        "n",
+        "first_ts",
+        "last_ts",
+    ]
     con.execute(
         f"CREATE OR REPLACE TABLE {prefix}decided_raw AS "
         + decisions_sql(registry, source, kept, full_rerun=full_rerun)
@@ -183,6 +193,7 @@ def _register_codes(
                 "fallback": registry.is_fallback(name),
                 "specified": spec is not None,
                 "reason": reason_for(spec.name if spec else name, spec),
+                "scope": spec.scope if spec else None,
             }
         )
     _register_table(con, table, pa.Table.from_pylist(rows, schema=_CODES_SCHEMA))
