@@ -69,8 +69,10 @@ candidates AS (
 SELECT
   c.turn, d.death_provider AS provider, d.death_model, d.stored_credit, c.model, c.provider AS model_provider,
   c.input_price, c.output_price, c.skipped, c.listed_in,
-  ends_with(lower(c.model), ':free') OR (c.input_price = 0 AND c.output_price = 0) AS free,
-  contains(lower(c.model), ':free') OR (c.input_price = 0 AND c.output_price = 0) AS free_by_old_rule,
+  ends_with(lower(c.model), ':free') OR coalesce(c.input_price = 0 AND c.output_price = 0, false)
+    AS free,
+  contains(lower(c.model), ':free') OR coalesce(c.input_price = 0 AND c.output_price = 0, false)
+    AS free_by_old_rule,
   c.input_price IS NULL OR c.output_price IS NULL AS price_unknown
 FROM candidates AS c JOIN deaths AS d USING (turn)
 WHERE c.provider = d.death_provider

@@ -174,6 +174,19 @@ def test_full_rerun_treats_every_row_as_catch_all() -> None:
     assert refiner.decide("InvalidProviderAPIKey", "nothing here").code == "InvalidProviderAPIKey"
 
 
+def test_full_rerun_status_map_decides_only_catch_alls_and_unknown_names() -> None:
+    refiner = Refiner(make_registry(PATTERNS), full_rerun=True)
+    # a specific stored code keeps its meaning against a blunt 4xx/5xx status ...
+    assert refiner.decide("InvalidProviderAPIKey", "nothing here", 500).code == (
+        "InvalidProviderAPIKey"
+    )
+    # ... while a catch-all and a name the registry does not know go through the status map
+    assert refiner.decide("AgentRuntimeError", "nothing here", 429).code == "RateLimitExceeded"
+    assert refiner.decide("SomeSdkError", "nothing here", 503).code == (
+        "ProviderServiceUnavailable"
+    )
+
+
 def test_decide_many_matches_each_message_once(refiner: Refiner) -> None:
     rows = [("ProviderBizError", "rate limit", None, None)] * 3 + [
         ("RateLimitExceeded", "x", None, None)

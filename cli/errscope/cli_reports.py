@@ -391,3 +391,14 @@ def scopes(
         progress=_progress(),
     )
     _emit_report(report, fmt, out, primary="rescue")
+
+
+@app.command()
+def profiles(
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    out: OutOpt = None,
+) -> None:
+    """List the input profiles (lobehub, omi, tale, litellm): fields read and how each is recognised."""
+    from errscope.profiles import describe_profiles
+
+    _emit_report(describe_profiles(), fmt, out, primary="profiles")

@@ -17,6 +17,7 @@ from functools import cache
 
 from errscope import queries
 from errscope.errors import QueryError, UsageError
+from errscope.report import Report, Section
 from errscope.mapping import (
     CANONICAL_COLUMNS,
     KIND_MESSAGE,
@@ -161,3 +162,51 @@ def get_profile(name: str) -> Profile:
             return profile
     names = ", ".join(p.name for p in all_profiles())
     raise UsageError(f"unknown profile {name!r}", hint=f"profiles: {names} (see errscope profiles)")
+
+
+def describe_profiles() -> Report:
+    """Every profile: how it is recognised, whether it re-runs in full, its fields and paths."""
+    from errscope import __version__
+
+    listed = []
+    fields = []
+    for profile in all_profiles():
+        listed.append(
+            {
+                "profile": profile.name,
+                "rerun": "full" if profile.full_rerun else "refine catch-alls",
+                "registry": profile.registry or "default",
+                "recognised_by": profile.detect,
+                "defined_in": profile.origin,
+                "description": profile.description,
+            }
+        )
+        for name, paths in profile.paths.items():
+            fields.append(
+                {
+                    "profile": profile.name,
+                    "field": name,
+                    "kind": profile.kinds.get(name, "canonical"),
+                    "paths": " | ".join(paths),
+                }
+            )
+    headline = [
+        f"{len(listed)} input profiles; pass --profile NAME, or let errscope recognise the input "
+        "(one profile must match its first rows)"
+    ]
+    meta = {"errscope_version": __version__, "profiles": [p["profile"] for p in listed]}
+    sections = [
+        Section(
+            "profiles",
+            "Profiles",
+            ["profile", "rerun", "registry", "recognised_by", "defined_in", "description"],
+            listed,
+        ),
+        Section(
+            "fields",
+            "Fields read (first non-empty path wins)",
+            ["profile", "field", "kind", "paths"],
+            fields,
+        ),
+    ]
+    return Report("profiles", meta, headline, sections)

@@ -71,12 +71,17 @@ def refine(
     Pattern pass (pattern-refinable stored codes): the first in-scope matching pattern decides,
     unless its code equals the stored code, which is not a refinement. Status pass
     (status-refinable codes): the structured status, else a leading 4xx/5xx when enabled, through
-    the status map. `full_rerun` treats every row as a catch-all.
+    the status map. `full_rerun` sends every row through the patterns, and through the status map
+    every row whose stored code is a catch-all or unknown to the registry.
     """
     stored = stored_code if stored_code is not None else NO_CODE
     code = registry.resolve(stored)
     by_pattern = full_rerun or code in registry.pattern_refinable
-    by_status = full_rerun or code in registry.status_refinable
+    # A full re-run lets the status map decide only catch-alls and names the registry does not
+    # know: a blunt status must not turn a specific stored code into a catch-all.
+    by_status = code in registry.status_refinable or (
+        full_rerun and (code not in registry.codes or registry.codes[code].fallback)
+    )
     if not by_pattern and not by_status:
         return Decision(code, STEP_ALIAS if code != stored else STEP_PASS_THROUGH)
     if by_pattern:

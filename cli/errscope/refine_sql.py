@@ -48,7 +48,14 @@ def decision_columns(registry: Registry, *, full_rerun: bool = False) -> str:
     pattern_codes = _list(sorted(registry.pattern_refinable))
     status_codes = _list(sorted(registry.status_refinable))
     by_pattern = "true" if full_rerun else f"list_contains({pattern_codes}, _resolved)"
-    by_status = "true" if full_rerun else f"list_contains({status_codes}, _resolved)"
+    # A full re-run lets the status map decide only catch-alls and names the registry does not
+    # know: a blunt status must not turn a specific stored code into a catch-all.
+    specific = _list(sorted(n for n, spec in registry.codes.items() if not spec.fallback))
+    by_status = (
+        f"(list_contains({status_codes}, _resolved) OR NOT list_contains({specific}, _resolved))"
+        if full_rerun
+        else f"list_contains({status_codes}, _resolved)"
+    )
 
     patterns = registry.patterns
     codes = _list([p.code for p in patterns]) if patterns else "([]::VARCHAR[])"
