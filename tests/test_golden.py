@@ -21,6 +21,10 @@ SAMPLE = "fixtures/sample-dump.jsonl.gz"
 SAMPLE_PARQUET = "fixtures/sample-dump.parquet"
 OLD_REGISTRY = "fixtures/registries/lobehub-2026-05.toml"
 CLASSIFY_FILE = "fixtures/classify-examples.jsonl"
+OMI = "fixtures/omi-logs.jsonl"
+TALE = "fixtures/tale-messages.jsonl"
+TALE_FALLBACKS = "fixtures/tale-fallbacks.json"
+LITELLM = "fixtures/litellm-errorlogs.parquet"
 
 ALL = [f.value for f in Format]
 COMMANDS: dict[str, tuple[list[str], list[str]]] = {
@@ -33,6 +37,14 @@ COMMANDS: dict[str, tuple[list[str], list[str]]] = {
     "classify": (["classify", "--file", CLASSIFY_FILE], ALL),
     "registry-show": (["registry", "show", OLD_REGISTRY], ALL),
     "registry-diff": (["registry", "diff", OLD_REGISTRY, "default"], ALL),
+    "profiles": (["profiles"], ["table", "json"]),
+    "omi-analyze": (["analyze", OMI], ["table", "json"]),
+    "omi-sources": (["sources", OMI], ["table", "json"]),
+    "tale-scopes": (["scopes", TALE, "--fallbacks", TALE_FALLBACKS], ["table", "json", "csv"]),
+    "tale-scopes-tried-only": (["scopes", TALE], ["table"]),
+    "tale-analyze": (["analyze", TALE], ["table"]),
+    "litellm-analyze": (["analyze", LITELLM], ["table", "json"]),
+    "litellm-diff": (["diff", LITELLM], ["table"]),
 }
 CASES = [
     (f"{name}.{fmt}", [*args, "--format", fmt])

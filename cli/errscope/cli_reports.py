@@ -398,7 +398,7 @@ def profiles(
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     out: OutOpt = None,
 ) -> None:
-    """List the input profiles (lobehub, omi, tale, litellm): fields read and how each is recognised."""
+    """List the input profiles (lobehub, omi, tale, litellm): fields read, how each is known."""
     from errscope.profiles import describe_profiles
 
     _emit_report(describe_profiles(), fmt, out, primary="profiles")

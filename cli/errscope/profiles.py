@@ -17,7 +17,6 @@ from functools import cache
 
 from errscope import queries
 from errscope.errors import QueryError, UsageError
-from errscope.report import Report, Section
 from errscope.mapping import (
     CANONICAL_COLUMNS,
     KIND_MESSAGE,
@@ -28,6 +27,7 @@ from errscope.mapping import (
     ColumnMapping,
     validate_path,
 )
+from errscope.report import Report, Section
 
 LOBEHUB = "lobehub"
 _KINDS = (KIND_TEXT, KIND_MESSAGE, KIND_STATUS, KIND_TIMESTAMP)
@@ -194,7 +194,7 @@ def describe_profiles() -> Report:
         f"{len(listed)} input profiles; pass --profile NAME, or let errscope recognise the input "
         "(one profile must match its first rows)"
     ]
-    meta = {"errscope_version": __version__, "profiles": [p["profile"] for p in listed]}
+    meta = {"errscope_version": __version__, "profile_names": [p["profile"] for p in listed]}
     sections = [
         Section(
             "profiles",
