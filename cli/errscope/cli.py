@@ -84,6 +84,14 @@ SourceRuleOpt = Annotated[
         "Repeatable; replaces the default rule (provider = 'lobehub' => platform).",
     ),
 ]
+TableOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--table",
+        help="Table to read from a postgresql:// input (default agent_operations; "
+        "may be schema-qualified).",
+    ),
+]
 SkipBadOpt = Annotated[
     bool, typer.Option("--skip-bad-rows", help="Count and skip malformed rows instead of failing.")
 ]
@@ -135,6 +143,7 @@ def _load_options(
     where: str | None,
     source_rules: list[str] | None,
     skip_bad_rows: bool,
+    table: str | None = None,
 ) -> tuple[LoadOptions, str | None]:
     from errscope.config import load_config, parse_rule_option
     from errscope.loader import DEFAULT_SOURCE_RULES, LoadOptions
@@ -155,6 +164,7 @@ def _load_options(
         raise UsageError(f"--since {since} is not before --until {until}")
     options = LoadOptions(
         mapping=build_mapping(overrides),
+        table=table,
         since=start,
         until=end,
         where=where,

@@ -14,6 +14,7 @@ from errscope.cli import (
     SinceOpt,
     SkipBadOpt,
     SourceRuleOpt,
+    TableOpt,
     UntilOpt,
     WhereOpt,
     _emit_report,
@@ -29,7 +30,7 @@ from errscope.formats import Format
 
 @app.command()
 def baseline(
-    inputs: Annotated[list[str], typer.Argument(help="Files, globs or folders of exported rows.")],
+    inputs: Annotated[list[str], typer.Argument(help="Files, globs, folders, postgresql:// URLs.")],
     output: Annotated[
         str, typer.Option("--output", "-o", help="Baseline JSON file to write.")
     ] = "errscope-baseline.json",
@@ -39,6 +40,7 @@ def baseline(
     since: SinceOpt = None,
     until: UntilOpt = None,
     where: WhereOpt = None,
+    table: TableOpt = None,
     source_rule: SourceRuleOpt = None,
     skip_bad_rows: SkipBadOpt = False,
 ) -> None:
@@ -50,7 +52,7 @@ def baseline(
     from errscope.registry import load_registry
 
     options, config_registry = _load_options(
-        config, mapping, since, until, where, source_rule, skip_bad_rows
+        config, mapping, since, until, where, source_rule, skip_bad_rows, table=table
     )
     loaded_registry = load_registry(registry or config_registry)
     doc = make_baseline(inputs, loaded_registry, options, progress=_progress())
@@ -64,7 +66,8 @@ def baseline(
 @app.command()
 def check(
     inputs: Annotated[
-        list[str] | None, typer.Argument(help="A dump to check against --baseline.")
+        list[str] | None,
+        typer.Argument(help="A dump (or postgresql:// URL) to check against --baseline."),
     ] = None,
     corpus: Annotated[
         list[str] | None,
@@ -99,6 +102,7 @@ def check(
     ] = False,
     config: ConfigOpt = None,
     mapping: MapOpt = None,
+    table: TableOpt = None,
     skip_bad_rows: SkipBadOpt = False,
 ) -> None:
     """CI gate: golden corpus cases and a dump against a baseline; exit 1 when a check fails."""
@@ -121,7 +125,9 @@ def check(
         if max_fallback_share is not None
         else None,
     )
-    options, config_registry = _load_options(config, mapping, None, None, None, None, skip_bad_rows)
+    options, config_registry = _load_options(
+        config, mapping, None, None, None, None, skip_bad_rows, table=table
+    )
     result = run_check(
         load_registry(registry or config_registry),
         corpus or [],

@@ -14,6 +14,7 @@ from errscope.cli import (
     SinceOpt,
     SkipBadOpt,
     SourceRuleOpt,
+    TableOpt,
     UntilOpt,
     WhereOpt,
     _emit_report,
@@ -30,7 +31,7 @@ from errscope.formats import Format
 
 @app.command()
 def analyze(
-    inputs: Annotated[list[str], typer.Argument(help="Files, globs or folders of exported rows.")],
+    inputs: Annotated[list[str], typer.Argument(help="Files, globs, folders, postgresql:// URLs.")],
     registry: RegistryOpt = None,
     fmt: Annotated[
         Format, typer.Option("--format", "-f", help="table, json or markdown.")
@@ -41,6 +42,7 @@ def analyze(
     since: SinceOpt = None,
     until: UntilOpt = None,
     where: WhereOpt = None,
+    table: TableOpt = None,
     source_rule: SourceRuleOpt = None,
     skip_bad_rows: SkipBadOpt = False,
     full_rerun: Annotated[
@@ -55,7 +57,7 @@ def analyze(
 
     _restrict(fmt, (Format.table, Format.json, Format.markdown), "analyze")
     options, config_registry = _load_options(
-        config, mapping, since, until, where, source_rule, skip_bad_rows
+        config, mapping, since, until, where, source_rule, skip_bad_rows, table=table
     )
     loaded_registry = load_registry(registry or config_registry)
     report = run_analysis(
@@ -86,7 +88,7 @@ def analyze(
 
 @app.command()
 def diff(
-    inputs: Annotated[list[str], typer.Argument(help="Files, globs or folders of exported rows.")],
+    inputs: Annotated[list[str], typer.Argument(help="Files, globs, folders, postgresql:// URLs.")],
     registry: RegistryOpt = None,
     against: Annotated[
         str | None,
@@ -105,6 +107,7 @@ def diff(
     since: SinceOpt = None,
     until: UntilOpt = None,
     where: WhereOpt = None,
+    table: TableOpt = None,
     source_rule: SourceRuleOpt = None,
     skip_bad_rows: SkipBadOpt = False,
     full_rerun: Annotated[
@@ -121,7 +124,7 @@ def diff(
     from errscope.registry import load_registry
 
     options, config_registry = _load_options(
-        config, mapping, since, until, where, source_rule, skip_bad_rows
+        config, mapping, since, until, where, source_rule, skip_bad_rows, table=table
     )
     after = load_registry(registry or config_registry)
     before = load_registry(against) if against else None
@@ -139,7 +142,7 @@ def diff(
 
 @app.command()
 def sources(
-    inputs: Annotated[list[str], typer.Argument(help="Files, globs or folders of exported rows.")],
+    inputs: Annotated[list[str], typer.Argument(help="Files, globs, folders, postgresql:// URLs.")],
     registry: RegistryOpt = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     out: OutOpt = None,
@@ -148,6 +151,7 @@ def sources(
     since: SinceOpt = None,
     until: UntilOpt = None,
     where: WhereOpt = None,
+    table: TableOpt = None,
     source_rule: SourceRuleOpt = None,
     skip_bad_rows: SkipBadOpt = False,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Rows per table.")] = 25,
@@ -157,7 +161,7 @@ def sources(
     from errscope.sources import sources as run_sources
 
     options, config_registry = _load_options(
-        config, mapping, since, until, where, source_rule, skip_bad_rows
+        config, mapping, since, until, where, source_rule, skip_bad_rows, table=table
     )
     report = run_sources(
         inputs,
@@ -171,7 +175,7 @@ def sources(
 
 @app.command()
 def report(
-    inputs: Annotated[list[str], typer.Argument(help="Files, globs or folders of exported rows.")],
+    inputs: Annotated[list[str], typer.Argument(help="Files, globs, folders, postgresql:// URLs.")],
     out_dir: Annotated[str, typer.Option("--out-dir", help="Folder for the CSV files.")],
     weekly: Annotated[
         bool, typer.Option("--weekly", help="One detail and one summary CSV per ISO week.")
@@ -188,6 +192,7 @@ def report(
     since: SinceOpt = None,
     until: UntilOpt = None,
     where: WhereOpt = None,
+    table: TableOpt = None,
     source_rule: SourceRuleOpt = None,
     skip_bad_rows: SkipBadOpt = False,
     top: Annotated[int, typer.Option("--top", min=1, help="Items in summary lists.")] = 5,
@@ -202,7 +207,7 @@ def report(
             "report needs --weekly", hint="errscope report DUMP --weekly --out-dir DIR"
         )
     options, config_registry = _load_options(
-        config, mapping, since, until, where, source_rule, skip_bad_rows
+        config, mapping, since, until, where, source_rule, skip_bad_rows, table=table
     )
     result = run_weekly(
         inputs,
@@ -216,7 +221,7 @@ def report(
 
 @app.command()
 def residuals(
-    inputs: Annotated[list[str], typer.Argument(help="Files, globs or folders of exported rows.")],
+    inputs: Annotated[list[str], typer.Argument(help="Files, globs, folders, postgresql:// URLs.")],
     registry: RegistryOpt = None,
     codes: Annotated[
         str | None,
@@ -237,17 +242,19 @@ def residuals(
     since: SinceOpt = None,
     until: UntilOpt = None,
     where: WhereOpt = None,
+    table: TableOpt = None,
     source_rule: SourceRuleOpt = None,
     skip_bad_rows: SkipBadOpt = False,
 ) -> None:
     """What is still unclassified, as templates, with the patterns to add next."""
     from errscope.formats import write_atomic
+    from errscope.postgres import is_url, redact
     from errscope.registry import load_registry
     from errscope.residuals import ResidualOptions, patterns_toml
     from errscope.residuals import residuals as run_residuals
 
     options, config_registry = _load_options(
-        config, mapping, since, until, where, source_rule, skip_bad_rows
+        config, mapping, since, until, where, source_rule, skip_bad_rows, table=table
     )
     loaded_registry = load_registry(registry or config_registry)
     chosen = tuple(c.strip() for c in codes.split(",") if c.strip()) if codes else None
@@ -259,7 +266,8 @@ def residuals(
         progress=_progress(),
     )
     if emit_patterns:
-        text = patterns_toml(suggestions, loaded_registry, ", ".join(inputs))
+        origin = ", ".join(redact(i) if is_url(i) else i for i in inputs)  # no password
+        text = patterns_toml(suggestions, loaded_registry, origin)
         write_atomic(emit_patterns, text.encode("utf-8"))
         report.notes.append(f"wrote {len(suggestions)} suggested patterns to {emit_patterns}")
     _emit_report(report, fmt, out, primary="templates")

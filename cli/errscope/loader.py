@@ -18,7 +18,7 @@ import duckdb
 
 from errscope.errors import InputError, UsageError
 from errscope.filters import check_filter
-from errscope.inputs import JSONL, PARQUET, InputFile, discover
+from errscope.inputs import JSONL, PARQUET, POSTGRES, InputFile, discover
 from errscope.mapping import CANONICAL_COLUMNS, ColumnMapping, build_mapping
 from errscope.projection import (
     MAX_LINE_BYTES,
@@ -61,6 +61,7 @@ class LoadOptions:
     """What to read and how: mapping, time window, filter, source rules, bad-row policy."""
 
     mapping: ColumnMapping = field(default_factory=build_mapping)
+    table: str | None = None  # for postgresql:// inputs; None reads agent_operations
     since: datetime | None = None
     until: datetime | None = None
     where: str | None = None
@@ -146,15 +147,22 @@ def load(
     """
     options = options or LoadOptions()
     files = discover(list(specs))
+    if options.table is not None and all(f.format != POSTGRES for f in files):
+        raise UsageError("--table applies to postgresql:// inputs only")
     selects: list[str] = []
     for fmt, gzipped, group in _group(files):
         paths = [f.path for f in group]
         if fmt == PARQUET:
             selects.append(parquet_select(con, paths, options.mapping))
+        elif fmt == POSTGRES:
+            from errscope.postgres import fetch
+
+            selects.extend(fetch(con, f, options, progress).select for f in group)
         else:
             selects.append(json_select(paths, fmt, gzipped, options.mapping))
     staged = _staging_sql(" UNION ALL BY NAME ".join(f"({s})" for s in selects), options)
-    kind = "VIEW" if all(f.format == PARQUET for f in files) else "TABLE"
+    # Parquet files and tables fetched from Postgres are columnar: a view scans them again cheaply.
+    kind = "VIEW" if all(f.format in (PARQUET, POSTGRES) for f in files) else "TABLE"
     steps = [
         f"CREATE OR REPLACE {kind} staged AS {staged}",
         ROWS_VIEW_SQL,
