@@ -154,7 +154,7 @@ def _roots(paths: tuple[str, ...]) -> list[str]:
 
 def _missing_column(table: TableInfo, what: str, hint: str) -> InputError:
     names = list(table.columns)
-    listed = ", ".join(names[:15]) + (", ..." if len(names) > 15 else "")
+    listed = ", ".join(names[:30]) + (", ..." if len(names) > 30 else "")
     return InputError(f"table {table.name} has no {what}", hint=f"{hint}; its columns: {listed}")
 
 
@@ -244,7 +244,9 @@ def _check_columns(table: TableInfo, options: LoadOptions) -> None:
         if not any(r in columns for r in roots):
             given = ",".join(paths)
             raise _missing_column(
-                table, f"column {' or '.join(roots)} (--map {fld}={given})", f"fix --map {fld}"
+                table,
+                f"column {' or '.join(roots)} (--map {fld}={given})",
+                f"map {fld} to one of its columns with --map {fld}=COLUMN",
             )
     stamps = mapping.paths.get("timestamp", ())
     window = options.since is not None or options.until is not None
