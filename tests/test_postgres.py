@@ -306,6 +306,14 @@ def test_redact_and_secrets() -> None:
     assert redact("postgresql://?service=x&password=y") == "postgresql://?service=x"
 
 
+@pytest.mark.parametrize("password", ["pa/ss-word", "pa?ss-word", "pa@ss-word", "pa#ss-word"])
+def test_unencoded_password_is_refused_before_connecting(cli, password: str) -> None:  # type: ignore[no-untyped-def]
+    run = cli("analyze", f"postgresql://ann:{password}@127.0.0.1:{_closed_port()}/db")
+    _fails(run, "unencoded")
+    for piece in ("pa/", "pa?", "pa@", "pa#", "ss-word"):
+        assert piece not in run.err
+
+
 # ---------------------------------------------------------------------------------------------
 # Failures: one line and a hint on stderr, nothing on stdout, exit 3, never the password
 

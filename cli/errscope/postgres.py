@@ -65,28 +65,27 @@ def _split(url: str) -> tuple[str, str, str, str]:
     return f"{scheme}://", userinfo if at else "", hosts + path, query
 
 
-def redact(url: str) -> str:
-    """The URL without its password (in the userinfo or a password= parameter)."""
-    scheme, userinfo, rest, query = _split(url)
-    user = userinfo.partition(":")[0]
-    kept = [p for p in query.split("&") if p and p.partition("=")[0] not in _SECRET_KEYS]
-    return f"{scheme}{user + '@' if user else ''}{rest}{'?' + '&'.join(kept) if kept else ''}"
+def _loose_password(url: str) -> str:
+    """The password read up to the URL's last '@': what a password holding an unencoded '/',
+    '?', '#' or '@' would be (libpq would cut it short and might quote a piece of it)."""
+    userinfo = url.partition("://")[2].rpartition("@")[0]
+    return userinfo.partition(":")[2]
+
+
+def _url_secrets(url: str) -> list[str]:
+    _, userinfo, _, query = _split(url)
+    found = [userinfo.partition(":")[2], _loose_password(url)]
+    for param in query.split("&"):
+        key, _, value = param.partition("=")
+        if key in _SECRET_KEYS:
+            found.append(value)
+    found += [unquote(s) for s in found]
+    return [s for s in found if s]
 
 
 def secrets(url: str) -> list[str]:
     """Every form of a password the URL or environment holds, longest first, for scrubbing."""
-    _, userinfo, _, query = _split(url)
-    found = []
-    user_password = userinfo.partition(":")[2]
-    if user_password:
-        found.append(user_password)
-    for param in query.split("&"):
-        key, _, value = param.partition("=")
-        if key in _SECRET_KEYS and value:
-            found.append(value)
-    found += [unquote(s) for s in found]
-    if os.environ.get("PGPASSWORD"):
-        found.append(os.environ["PGPASSWORD"])
+    found = _url_secrets(url) + [os.environ.get("PGPASSWORD", "")]
     return sorted({s for s in found if s}, key=len, reverse=True)
 
 
@@ -96,8 +95,23 @@ def scrub(text: str, hidden: list[str]) -> str:
     return text
 
 
+def redact(url: str) -> str:
+    """The URL without its password (in the userinfo or a password= parameter)."""
+    scheme, userinfo, rest, query = _split(url)
+    user = userinfo.partition(":")[0]
+    kept = [p for p in query.split("&") if p and p.partition("=")[0] not in _SECRET_KEYS]
+    shown = f"{scheme}{user + '@' if user else ''}{rest}{'?' + '&'.join(kept) if kept else ''}"
+    return scrub(shown, sorted(set(_url_secrets(url)), key=len, reverse=True))
+
+
 def database_input(spec: str) -> InputFile:
     """An input naming a database: its `path` is the URL without the password."""
+    if any(c in _loose_password(spec) for c in "/?#@"):
+        raise InputError(
+            f"the password in {redact(spec)} holds an unencoded '/', '?', '#' or '@'",
+            hint="percent-encode them in a URL (%2F, %3F, %23, %40), or use PGPASSWORD or "
+            "~/.pgpass",
+        )
     return InputFile(redact(spec), POSTGRES, gzipped=False, url=spec)
 
 
@@ -381,7 +395,7 @@ def _stream(
                 if progress is not None and expected:
                     progress("fetching", min(fetched / expected, 1.0))
                 yield batch
-        except Exception as exc:
+        except BaseException as exc:  # e.g. the server ending the COPY, or Ctrl-C
             failure.append(exc)
             raise
 
