@@ -157,6 +157,20 @@ def test_schema_qualified_quoted_table(cli, pg: _Server) -> None:  # type: ignor
             assert data[key] == from_file[key], key
 
 
+def test_a_file_and_a_database_together(cli, pg: _Server) -> None:  # type: ignore[no-untyped-def]
+    sample = str(ROOT / SAMPLE)
+    alone = json.loads(cli("analyze", sample, "-f", "json").out)
+    run = cli("analyze", sample, pg.url, "-f", "json")
+    assert run.code == 0, run.err
+    data = json.loads(run.out)
+    assert data["inputs"]["files"] == [sample, pg.label]
+    assert data["inputs"]["rows_read"] == 40000
+    assert data["inputs"]["rows_skipped"] == {"no error recorded": 2 * 574}
+    assert [(c["code"], c["rows_rerun"]) for c in data["codes"]] == [
+        (c["code"], 2 * c["rows_rerun"]) for c in alone["codes"]
+    ]
+
+
 # ---------------------------------------------------------------------------------------------
 # Pushdown: only the window's rows with an error, and only the needed columns, travel
 

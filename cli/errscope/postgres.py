@@ -186,27 +186,26 @@ def plan(table: TableInfo, options: LoadOptions) -> Plan:
     stamps = mapping.paths.get("timestamp", ())
     pushable = True
     for index, path in enumerate(stamps):
-        column = columns.get(path) if "." not in path else None
-        if column is None and "." not in path:
+        column = columns.get(path.split(".")[0])
+        if column is None:
             continue  # a missing column is NULL in every row: skipping it changes nothing
-        if column is None or column.type not in _INSTANT:
-            pushable = False
+        if "." in path or column.type not in _INSTANT:
+            pushable = False  # read the rows and let DuckDB parse the value, as from a file
             break
         instants.append(_INSTANT[column.type].format(col=_ident(column.name)))
-        if column.not_null:
+        if column.not_null:  # never NULL: the later candidates are never reached
             mapping = replace(mapping, paths={**mapping.paths, "timestamp": stamps[: index + 1]})
             break
-    conditions: list[str] = []
-    window = options.since is not None or options.until is not None
-    pushed = window and pushable and bool(instants)
+    window: list[str] = []
+    pushed = (options.since is not None or options.until is not None) and pushable and instants
     if pushed:
         instant = instants[0] if len(instants) == 1 else f"coalesce({', '.join(instants)})"
         if options.since is not None:
-            conditions.append(f"{instant} >= {_instant(options.since)}")
+            window.append(f"{instant} >= {_instant(options.since)}")
         if options.until is not None:
-            conditions.append(f"{instant} < {_instant(options.until)}")
+            window.append(f"{instant} < {_instant(options.until)}")
     error_root = mapping.error_root
-    errors_only = error_root is not None and error_root in columns
+    error = _ident(error_root) if error_root is not None and error_root in columns else None
     wanted = [r for r in _roots(tuple(mapping.all_paths())) if r in columns]
     select = ", ".join(
         _ident(name)
@@ -214,24 +213,18 @@ def plan(table: TableInfo, options: LoadOptions) -> Plan:
         else f"{_ident(name)}::text AS {_ident(name)}"
         for name in wanted
     )
-    where = " AND ".join(conditions)
-    rows_where = " AND ".join(
-        ([f"{_ident(error_root)} IS NOT NULL"] if errors_only and error_root else []) + conditions
-    )
-    without_error = (
-        f"count(*) FILTER (WHERE {_ident(error_root)} IS NULL)"
-        if errors_only and error_root
-        else "0"
-    )
+    rows_where = " AND ".join(([f"{error} IS NOT NULL"] if error else []) + window)
+    count_where = " AND ".join(window)
+    without_error = f"count(*) FILTER (WHERE {error} IS NULL)" if error else "0"
     return Plan(
         mapping=mapping,
         columns=tuple(wanted),
         query=f"SELECT {select or 'NULL AS _none'} FROM {table.name}"
         + (f" WHERE {rows_where}" if rows_where else ""),
         count_query=f"SELECT {without_error}, count(*) FROM {table.name}"
-        + (f" WHERE {where}" if where else ""),
-        window_pushed_down=pushed,
-        errors_only=errors_only,
+        + (f" WHERE {count_where}" if count_where else ""),
+        window_pushed_down=bool(pushed),
+        errors_only=error is not None,
     )
 
 
