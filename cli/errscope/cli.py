@@ -93,6 +93,14 @@ SourceRuleOpt = Annotated[
         "Repeatable; replaces the default rule (provider = 'lobehub' => platform).",
     ),
 ]
+TableOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--table",
+        help="Table to read from a postgresql:// input (default agent_operations; "
+        "may be schema-qualified).",
+    ),
+]
 SkipBadOpt = Annotated[
     bool, typer.Option("--skip-bad-rows", help="Count and skip malformed rows instead of failing.")
 ]
@@ -144,6 +152,7 @@ def _load_options(
     where: str | None,
     source_rules: list[str] | None,
     skip_bad_rows: bool,
+    table: str | None = None,
     *,
     inputs: list[str] | None = None,
     profile: str | None = None,
@@ -181,6 +190,7 @@ def _load_options(
         column_mapping = chosen.mapping(overrides)
     options = LoadOptions(
         mapping=column_mapping,
+        table=table,
         since=start,
         until=end,
         where=where,

@@ -15,6 +15,7 @@ from errscope.cli import (
     SinceOpt,
     SkipBadOpt,
     SourceRuleOpt,
+    TableOpt,
     UntilOpt,
     WhereOpt,
     _emit_report,
@@ -30,7 +31,7 @@ from errscope.formats import Format
 
 @app.command()
 def baseline(
-    inputs: Annotated[list[str], typer.Argument(help="Files, globs or folders of exported rows.")],
+    inputs: Annotated[list[str], typer.Argument(help="Files, globs, folders, postgresql:// URLs.")],
     output: Annotated[
         str, typer.Option("--output", "-o", help="Baseline JSON file to write.")
     ] = "errscope-baseline.json",
@@ -41,6 +42,7 @@ def baseline(
     since: SinceOpt = None,
     until: UntilOpt = None,
     where: WhereOpt = None,
+    table: TableOpt = None,
     source_rule: SourceRuleOpt = None,
     skip_bad_rows: SkipBadOpt = False,
 ) -> None:
@@ -59,6 +61,7 @@ def baseline(
         where,
         source_rule,
         skip_bad_rows,
+        table=table,
         inputs=inputs,
         profile=profile,
     )
@@ -74,7 +77,8 @@ def baseline(
 @app.command()
 def check(
     inputs: Annotated[
-        list[str] | None, typer.Argument(help="A dump to check against --baseline.")
+        list[str] | None,
+        typer.Argument(help="A dump (or postgresql:// URL) to check against --baseline."),
     ] = None,
     corpus: Annotated[
         list[str] | None,
@@ -110,6 +114,7 @@ def check(
     config: ConfigOpt = None,
     mapping: MapOpt = None,
     profile: ProfileOpt = None,
+    table: TableOpt = None,
     skip_bad_rows: SkipBadOpt = False,
 ) -> None:
     """CI gate: golden corpus cases and a dump against a baseline; exit 1 when a check fails."""
@@ -140,6 +145,7 @@ def check(
         None,
         None,
         skip_bad_rows,
+        table=table,
         inputs=inputs,
         profile=profile,
     )

@@ -15,6 +15,7 @@ from errscope.cli import (
     SinceOpt,
     SkipBadOpt,
     SourceRuleOpt,
+    TableOpt,
     UntilOpt,
     WhereOpt,
     _emit_report,
@@ -31,7 +32,7 @@ from errscope.formats import Format
 
 @app.command()
 def analyze(
-    inputs: Annotated[list[str], typer.Argument(help="Files, globs or folders of exported rows.")],
+    inputs: Annotated[list[str], typer.Argument(help="Files, globs, folders, postgresql:// URLs.")],
     registry: RegistryOpt = None,
     fmt: Annotated[
         Format, typer.Option("--format", "-f", help="table, json or markdown.")
@@ -43,6 +44,7 @@ def analyze(
     since: SinceOpt = None,
     until: UntilOpt = None,
     where: WhereOpt = None,
+    table: TableOpt = None,
     source_rule: SourceRuleOpt = None,
     skip_bad_rows: SkipBadOpt = False,
     full_rerun: Annotated[
@@ -64,6 +66,7 @@ def analyze(
         where,
         source_rule,
         skip_bad_rows,
+        table=table,
         inputs=inputs,
         profile=profile,
     )
@@ -96,7 +99,7 @@ def analyze(
 
 @app.command()
 def diff(
-    inputs: Annotated[list[str], typer.Argument(help="Files, globs or folders of exported rows.")],
+    inputs: Annotated[list[str], typer.Argument(help="Files, globs, folders, postgresql:// URLs.")],
     registry: RegistryOpt = None,
     against: Annotated[
         str | None,
@@ -116,6 +119,7 @@ def diff(
     since: SinceOpt = None,
     until: UntilOpt = None,
     where: WhereOpt = None,
+    table: TableOpt = None,
     source_rule: SourceRuleOpt = None,
     skip_bad_rows: SkipBadOpt = False,
     full_rerun: Annotated[
@@ -139,6 +143,7 @@ def diff(
         where,
         source_rule,
         skip_bad_rows,
+        table=table,
         inputs=inputs,
         profile=profile,
     )
@@ -158,7 +163,7 @@ def diff(
 
 @app.command()
 def sources(
-    inputs: Annotated[list[str], typer.Argument(help="Files, globs or folders of exported rows.")],
+    inputs: Annotated[list[str], typer.Argument(help="Files, globs, folders, postgresql:// URLs.")],
     registry: RegistryOpt = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     out: OutOpt = None,
@@ -168,6 +173,7 @@ def sources(
     since: SinceOpt = None,
     until: UntilOpt = None,
     where: WhereOpt = None,
+    table: TableOpt = None,
     source_rule: SourceRuleOpt = None,
     skip_bad_rows: SkipBadOpt = False,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Rows per table.")] = 25,
@@ -184,6 +190,7 @@ def sources(
         where,
         source_rule,
         skip_bad_rows,
+        table=table,
         inputs=inputs,
         profile=profile,
     )
@@ -199,7 +206,7 @@ def sources(
 
 @app.command()
 def report(
-    inputs: Annotated[list[str], typer.Argument(help="Files, globs or folders of exported rows.")],
+    inputs: Annotated[list[str], typer.Argument(help="Files, globs, folders, postgresql:// URLs.")],
     out_dir: Annotated[str, typer.Option("--out-dir", help="Folder for the CSV files.")],
     weekly: Annotated[
         bool, typer.Option("--weekly", help="One detail and one summary CSV per ISO week.")
@@ -217,6 +224,7 @@ def report(
     since: SinceOpt = None,
     until: UntilOpt = None,
     where: WhereOpt = None,
+    table: TableOpt = None,
     source_rule: SourceRuleOpt = None,
     skip_bad_rows: SkipBadOpt = False,
     top: Annotated[int, typer.Option("--top", min=1, help="Items in summary lists.")] = 5,
@@ -238,6 +246,7 @@ def report(
         where,
         source_rule,
         skip_bad_rows,
+        table=table,
         inputs=inputs,
         profile=profile,
     )
@@ -253,7 +262,7 @@ def report(
 
 @app.command()
 def residuals(
-    inputs: Annotated[list[str], typer.Argument(help="Files, globs or folders of exported rows.")],
+    inputs: Annotated[list[str], typer.Argument(help="Files, globs, folders, postgresql:// URLs.")],
     registry: RegistryOpt = None,
     codes: Annotated[
         str | None,
@@ -275,11 +284,13 @@ def residuals(
     since: SinceOpt = None,
     until: UntilOpt = None,
     where: WhereOpt = None,
+    table: TableOpt = None,
     source_rule: SourceRuleOpt = None,
     skip_bad_rows: SkipBadOpt = False,
 ) -> None:
     """What is still unclassified, as templates, with the patterns to add next."""
     from errscope.formats import write_atomic
+    from errscope.postgres import is_url, redact
     from errscope.registry import load_registry
     from errscope.residuals import ResidualOptions, patterns_toml
     from errscope.residuals import residuals as run_residuals
@@ -292,6 +303,7 @@ def residuals(
         where,
         source_rule,
         skip_bad_rows,
+        table=table,
         inputs=inputs,
         profile=profile,
     )
@@ -305,7 +317,8 @@ def residuals(
         progress=_progress(),
     )
     if emit_patterns:
-        text = patterns_toml(suggestions, loaded_registry, ", ".join(inputs))
+        origin = ", ".join(redact(i) if is_url(i) else i for i in inputs)  # no password
+        text = patterns_toml(suggestions, loaded_registry, origin)
         write_atomic(emit_patterns, text.encode("utf-8"))
         report.notes.append(f"wrote {len(suggestions)} suggested patterns to {emit_patterns}")
     _emit_report(report, fmt, out, primary="templates")
@@ -360,6 +373,7 @@ def scopes(
     config: ConfigOpt = None,
     mapping: MapOpt = None,
     profile: ProfileOpt = None,
+    table: TableOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
     where: WhereOpt = None,
@@ -379,6 +393,7 @@ def scopes(
         where,
         source_rule,
         skip_bad_rows,
+        table=table,
         inputs=inputs,
         profile=profile,
     )

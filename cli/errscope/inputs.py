@@ -5,7 +5,7 @@ from __future__ import annotations
 import glob
 import gzip
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from errscope.errors import InputError
@@ -13,6 +13,7 @@ from errscope.errors import InputError
 JSONL = "jsonl"
 JSON_ARRAY = "json-array"
 PARQUET = "parquet"
+POSTGRES = "postgres"  # a table read over a postgresql:// URL (errscope.postgres)
 
 _DATA_SUFFIXES = (".jsonl", ".ndjson", ".json", ".parquet", ".gz", ".jsonl.gz", ".ndjson.gz")
 _SNIFF_BYTES = 4096
@@ -20,11 +21,15 @@ _SNIFF_BYTES = 4096
 
 @dataclass(frozen=True)
 class InputFile:
-    """One file to read: where it is, its format and whether it is gzip-compressed."""
+    """One file to read: where it is, its format and whether it is gzip-compressed.
+
+    For a database, `path` is the URL without its password and `url` the URL as given.
+    """
 
     path: str
     format: str
     gzipped: bool
+    url: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -32,7 +37,8 @@ class InputFile:
 
 
 def discover(specs: list[str]) -> list[InputFile]:
-    """Expand paths, globs and folders (recursively, hive layouts too) into sniffed input files.
+    """Expand paths, globs and folders (recursively, hive layouts too) into sniffed input files;
+    a postgresql:// URL stays one input (read by errscope.postgres).
 
     Order is deterministic: each argument in turn, files sorted by path within it.
     """
@@ -41,6 +47,13 @@ def discover(specs: list[str]) -> list[InputFile]:
     seen: set[str] = set()
     files: list[InputFile] = []
     for spec in specs:
+        if spec.startswith(("postgres://", "postgresql://")):
+            from errscope.postgres import database_input
+
+            if spec not in seen:
+                seen.add(spec)
+                files.append(database_input(spec))
+            continue
         for path in _expand(spec):
             real = os.path.realpath(path)
             if real in seen:
@@ -51,11 +64,6 @@ def discover(specs: list[str]) -> list[InputFile]:
 
 
 def _expand(spec: str) -> list[str]:
-    if spec.startswith(("postgres://", "postgresql://")):
-        raise InputError(
-            f"reading from a database URL is not supported yet: {spec.split('@')[-1]}",
-            hint="export the table to JSONL or Parquet first",
-        )
     if glob.has_magic(spec):
         matched = sorted(p for p in glob.glob(spec, recursive=True) if os.path.isfile(p))
         if not matched:

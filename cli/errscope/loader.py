@@ -12,14 +12,14 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import duckdb
 
 from errscope.errors import InputError, UsageError
 from errscope.filters import check_filter
-from errscope.inputs import JSONL, PARQUET, InputFile, discover
+from errscope.inputs import JSONL, PARQUET, POSTGRES, InputFile, discover
 from errscope.mapping import CANONICAL_COLUMNS, ColumnMapping, build_mapping
 from errscope.profiles import DETECT_SAMPLE_ROWS, LOBEHUB, Profile, all_profiles
 from errscope.projection import (
@@ -63,6 +63,7 @@ class LoadOptions:
     """What to read and how: mapping, time window, filter, source rules, bad-row policy."""
 
     mapping: ColumnMapping = field(default_factory=build_mapping)
+    table: str | None = None  # for postgresql:// inputs; None reads agent_operations
     since: datetime | None = None
     until: datetime | None = None
     where: str | None = None
@@ -167,14 +168,24 @@ def load(
         mapping = profile.mapping()
     if profile.full_rerun:
         keep_message_for = None  # every row is re-classified, so every message is needed
-    selects = [
-        _profiled(_select(con, fmt, gz, group, mapping), profile)
-        for fmt, gz, group in _group(files)
-    ]
+    if options.table is not None and all(f.format != POSTGRES for f in files):
+        raise UsageError("--table applies to postgresql:// inputs only")
+    selects: list[str] = []
+    for fmt, gzipped, group in _group(files):
+        if fmt == POSTGRES:
+            from errscope.postgres import fetch
+
+            fetched = replace(options, mapping=mapping)
+            selects.extend(
+                _profiled(fetch(con, f, fetched, progress).select, profile) for f in group
+            )
+        else:
+            selects.append(_profiled(_select(con, fmt, gzipped, group, mapping), profile))
     staged = _staging_sql(
         " UNION ALL BY NAME ".join(f"({s})" for s in selects), options, profile.extras
     )
-    kind = "VIEW" if all(f.format == PARQUET for f in files) else "TABLE"
+    # Parquet files and tables fetched from Postgres are columnar: a view scans them again cheaply.
+    kind = "VIEW" if all(f.format in (PARQUET, POSTGRES) for f in files) else "TABLE"
     steps = [
         f"CREATE OR REPLACE {kind} staged AS {staged}",
         _rows_view_sql(profile.extras),
@@ -237,6 +248,8 @@ def detect_profile(con: duckdb.DuckDBPyConnection, files: list[InputFile]) -> Pr
     """
     matched: list[Profile] = []
     for fmt, gzipped, group in _group(files):
+        if fmt == POSTGRES:
+            continue  # a database table is LobeHub's agent_operations (or --map says otherwise)
         for profile in all_profiles():
             if profile in matched:
                 continue

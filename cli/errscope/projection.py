@@ -257,12 +257,19 @@ def _text_timestamp(text: str) -> str:
 
 
 def parquet_select(
-    con: duckdb.DuckDBPyConnection, paths: list[str], mapping: ColumnMapping
+    con: duckdb.DuckDBPyConnection,
+    paths: list[str],
+    mapping: ColumnMapping,
+    relation: str | None = None,
 ) -> str:
-    """Rows of Parquet files, with struct fields read directly and JSON strings parsed."""
+    """Rows of Parquet files, with struct fields read directly and JSON strings parsed.
+
+    `relation` reads a DuckDB table of the same shape instead (rows streamed from PostgreSQL):
+    its `filename` column names the source; no Parquet statistics are consulted.
+    """
     import pyarrow as pa
 
-    reader = f"read_parquet({path_list(paths)}, union_by_name = true, filename = true)"
+    reader = relation or f"read_parquet({path_list(paths)}, union_by_name = true, filename = true)"
     try:
         schema = con.sql(f"SELECT * FROM {reader} LIMIT 0").to_arrow_table()
     except duckdb.Error as exc:
@@ -308,7 +315,8 @@ def parquet_select(
             return _epoch(f"CAST({expr} AS DOUBLE)")
         return _text_timestamp(f"CAST({expr} AS VARCHAR)")
 
-    columns = _project(mapping, value_text, timestamp, _never_null(con, paths, types))
+    never_null = _never_null(con, paths, types) if relation is None else (lambda path: False)
+    columns = _project(mapping, value_text, timestamp, never_null)
     error_root = mapping.error_root
     if error_root and error_root in types:
         typ = types[error_root]
