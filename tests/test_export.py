@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import random
 import shutil
 import time
 import warnings
@@ -37,6 +38,7 @@ from errscope.regex_flavors import (
     JAVA,
     POSTGRES,
     RE2,
+    Node,
     Untranslatable,
     fold_orbits,
     parse,
@@ -455,11 +457,19 @@ def postgres_engine(postgres) -> Iterator[Engine]:  # type: ignore[no-untyped-de
 
 
 @pytest.fixture(scope="module")
-def clickhouse_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def chdb_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Path]]:
+    """ClickHouse embedded (chdb): one server per process, so one session for the module."""
     from chdb import session
 
     folder = tmp_path_factory.mktemp("chdb")
     db = session.Session(str(folder / "db"))
+    yield db, folder
+    db.close()
+
+
+@pytest.fixture(scope="module")
+def clickhouse_engine(chdb_session: tuple[Any, Path]) -> Engine:
+    db, folder = chdb_session
 
     def run(sql: str, rows: pa.Table) -> Table:
         path = folder / "errors.parquet"
@@ -472,8 +482,7 @@ def clickhouse_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engi
         db.query(f"INSERT INTO errors SELECT * FROM file('{path}', Parquet)")
         return db.query(sql, "ArrowTable").to_pylist()  # type: ignore[no-any-return]
 
-    yield run
-    db.close()
+    return run
 
 
 @pytest.fixture(scope="module")
@@ -559,6 +568,141 @@ def test_spark_gives_errscope_codes(spark_engine: Engine, case: str) -> None:
 
 def test_postgres_full_rerun_on_the_adversarial_rows(postgres_engine: Engine) -> None:
     check(postgres_engine, Dialect.postgres, "adversarial", full_rerun=True)
+
+
+# --- every pattern on its own, against RE2 --------------------------------------------------------
+
+TRICKY = "aZ_ 0-\"'\n\t\x0b\x0c\ré" + KELVIN + LONG_S + "ßẞσςΣ令\u263aİı"
+
+
+def _sample(node: Node, rng: random.Random) -> str:
+    """A text the parsed regex should match (near its edges: tricky characters first)."""
+    if node.kind == "set":
+        inside = [c for c in TRICKY if _in_ranges(node.ranges, ord(c))]
+        if inside and rng.random() < 0.5:
+            return rng.choice(inside)
+        lo, hi = rng.choice(node.ranges)
+        return chr(rng.choice([lo, hi, rng.randint(lo, min(hi, lo + 300))]))
+    if node.kind == "cat":
+        return "".join(_sample(item, rng) for item in node.items)
+    if node.kind == "alt":
+        return _sample(rng.choice(node.items), rng)
+    if node.kind == "rep":
+        high = node.high if node.high is not None else node.low + 3
+        count = rng.randint(node.low, min(high, node.low + 3))
+        return "".join(_sample(node.items[0], rng) for _ in range(count))
+    return ""
+
+
+def _in_ranges(ranges: tuple[tuple[int, int], ...], point: int) -> bool:
+    return any(lo <= point <= hi for lo, hi in ranges)
+
+
+def _mutations(text: str, rng: random.Random) -> list[str]:
+    swapped = "".join(c.swapcase() if rng.random() < 0.3 else c for c in text)
+    spot = rng.randint(0, len(text))
+    inserted = text[:spot] + rng.choice(TRICKY) + text[spot:]
+    return [text, swapped, inserted, rng.choice(TRICKY) + text + rng.choice(TRICKY), text + "\n"]
+
+
+@functools.cache
+def regex_matrix() -> tuple[list[str], list[str], list[set[int]]]:
+    """Every default and adversarial pattern (as errscope compiles it), texts sampled from all
+    of them and mutated, and for each pattern the texts RE2 finds it in."""
+    rng = random.Random(20261122)
+    regexes = _default_regexes()
+    texts: set[str] = set()
+    for regex in regexes:
+        tree = parse(regex)
+        for _ in range(3):
+            texts.update(t for t in _mutations(_sample(tree, rng), rng) if t and "\x00" not in t)
+    ordered = sorted(texts)
+    hits = []
+    for regex in regexes:
+        compiled = re2.compile(regex)
+        hits.append({i for i, text in enumerate(ordered) if compiled.search(text)})
+    return regexes, ordered, hits
+
+
+def test_regex_matrix_is_not_trivial() -> None:
+    regexes, texts, hits = regex_matrix()
+    assert len(texts) > 1500
+    assert sum(1 for h in hits if h and len(h) < len(texts)) > 0.9 * len(regexes)
+
+
+def _compare_matrix(flavor: str, found: Callable[[list[str]], list[set[int]]]) -> None:
+    regexes, texts, expected = regex_matrix()
+    ported = [translate(r, flavor) if flavor != RE2 else r for r in regexes]
+    started = time.perf_counter()
+    got = found(ported)
+    TIMINGS[f"{flavor} regex matrix"] = time.perf_counter() - started
+    wrong = [
+        (regex, sorted(texts[i] for i in (got_hits ^ want))[:3])
+        for regex, got_hits, want in zip(regexes, got, expected, strict=True)
+        if got_hits != want
+    ]
+    assert not wrong, f"{len(wrong)} patterns match differently, e.g. {wrong[:2]}"
+
+
+def test_postgres_regexes_match_as_re2(postgres) -> None:  # type: ignore[no-untyped-def]
+    import psycopg
+
+    _, texts, _ = regex_matrix()
+
+    def found(regexes: list[str]) -> list[set[int]]:
+        with psycopg.connect(postgres.url, autocommit=True) as pg:
+            pg.execute("CREATE TEMP TABLE texts (i int, t text)")
+            pg.execute("CREATE TEMP TABLE regexes (p int, r text)")
+            with pg.cursor().copy("COPY texts FROM STDIN") as copy:
+                for i, text in enumerate(texts):
+                    copy.write_row((i, text))
+            with pg.cursor().copy("COPY regexes FROM STDIN") as copy:
+                for p, regex in enumerate(regexes):
+                    copy.write_row((p, regex))
+            rows = pg.execute(
+                "SELECT r.p, h.i FROM regexes AS r CROSS JOIN LATERAL "
+                "(SELECT i FROM texts WHERE t ~ r.r OFFSET 0) AS h"
+            ).fetchall()
+        hits: list[set[int]] = [set() for _ in regexes]
+        for p, i in rows:
+            hits[p].add(i)
+        return hits
+
+    _compare_matrix(POSTGRES, found)
+
+
+def test_clickhouse_regexes_match_as_re2(chdb_session: tuple[Any, Path]) -> None:
+    db, folder = chdb_session
+    _, texts, _ = regex_matrix()
+    path = folder / "texts.parquet"
+    pq.write_table(pa.table({"i": list(range(len(texts))), "t": texts}), path)
+
+    def found(regexes: list[str]) -> list[set[int]]:
+        hits = []
+        for regex in regexes:
+            literal = exp.Literal.string(regex).sql("clickhouse")
+            result = db.query(
+                f"SELECT i FROM file('{path}', Parquet) WHERE match(t, {literal})", "ArrowTable"
+            )
+            hits.append(set(result["i"].to_pylist()))
+        return hits
+
+    _compare_matrix(RE2, found)
+
+
+def test_spark_regexes_match_as_re2(spark_engine: Engine) -> None:
+    _, texts, _ = regex_matrix()
+
+    def found(regexes: list[str]) -> list[set[int]]:
+        rows = pa.table({"id": list(range(len(texts))), "message": texts})
+        columns = ", ".join(
+            f"message RLIKE {exp.Literal.string(r).sql('spark')} AS p{n}"
+            for n, r in enumerate(regexes)
+        )
+        result = spark_engine(f"SELECT id, {columns} FROM errors", rows)
+        return [{row["id"] for row in result if row[f"p{n}"]} for n in range(len(regexes))]
+
+    _compare_matrix(JAVA, found)
 
 
 # --- dialects that cannot run here --------------------------------------------------------------
