@@ -129,6 +129,8 @@ def export_tree(
             else node
         )
     )
+    left = sorted({p.name for p in tree.find_all(exp.Placeholder)})
+    assert not left, f"{shape}.sql has placeholders errscope does not fill: {left}"
     flavor = REGEX_FLAVOR[dialect]
     if flavor != RE2:
         tree = tree.transform(lambda node: _port(node, flavor, dialect, builder.origins))
@@ -312,7 +314,11 @@ class _Builder:
         # Stored names without a spec that patterns refine are catch-alls (LobeHub's "500").
         for name in sorted(self.registry.pattern_refinable):
             if name not in self.registry.codes and name not in self.registry.aliases:
-                rows.append((name, None, "unspecified", None, None, False, True, True))
+                # Typed NULLs: BigQuery and Trino infer a VALUES column's type from its rows.
+                id_, severity, attribution = (_null("VARCHAR") for _ in range(3))
+                rows.append(
+                    (name, id_, "unspecified", severity, attribution, False, True, True)
+                )
         return exp.values(rows, alias="errscope_code_rows", columns=list(_CODE_COLUMNS))
 
     def pattern_rows(self) -> exp.Values:

@@ -536,6 +536,10 @@ def _char(point: int, flavor: str, in_class: bool) -> str:
         return char
     if flavor == POSTGRES:
         return f"\\u{point:04X}" if point <= 0xFFFF else f"\\U{point:08X}"
+    if flavor == JAVA:  # forms java.util.regex and Joni's Java syntax both read (no \\x{...})
+        if point <= 0xFF:
+            return f"\\x{point:02X}"
+        return f"\\u{point:04X}" if point <= 0xFFFF else char
     return f"\\x{{{point:X}}}"
 
 
