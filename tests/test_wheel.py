@@ -86,3 +86,12 @@ def test_wheel_installs_and_analyzes_the_sample(tmp_path: Path) -> None:
     report = json.loads(done.stdout)
     assert report["inputs"]["rows_analysed"] > 0
     assert report["registry"]["name"] == "lobehub-default"
+    assert "errscope/queries/registry-export-by-pattern.sql" in names
+    exported = subprocess.run(
+        [str(venv / "bin" / "errscope"), "registry", "export", "--dialect", "postgres"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert exported.returncode == 0, exported.stderr
+    assert "CROSS JOIN LATERAL" in exported.stdout

@@ -229,3 +229,49 @@ def registry_diff(
     before, after = load_registry(old), load_registry(new)
     report = changes(before, after, on or [], progress=_progress())
     _emit_report(report, fmt, out, primary="changes")
+
+
+@registry_app.command("export")
+def registry_export(
+    dialect: Annotated[
+        str,
+        typer.Option(
+            "--dialect",
+            "-d",
+            help="duckdb, postgres, clickhouse, spark, bigquery or trino.",
+        ),
+    ] = "duckdb",
+    registry: RegistryOpt = None,
+    view: Annotated[
+        str | None,
+        typer.Option("--view", help="Emit CREATE OR REPLACE VIEW NAME instead of a query."),
+    ] = None,
+    source: Annotated[
+        str,
+        typer.Option(
+            "--from",
+            help="The relation to read: columns type, message, status, provider.",
+        ),
+    ] = "errors",
+    full_rerun: Annotated[
+        bool, typer.Option("--full-rerun", help="Refine every stored code as a catch-all.")
+    ] = False,
+    output: Annotated[
+        str | None,
+        typer.Option("--output", "--out", "-o", help="Write to FILE (atomically), not stdout."),
+    ] = None,
+) -> None:
+    """The registry's refinement as one SQL query (or view) to run in another engine."""
+    from errscope.export import export_sql, parse_dialect
+    from errscope.formats import emit
+    from errscope.registry import load_registry
+
+    target = parse_dialect(dialect)
+    loaded = load_registry(registry)
+    sql = export_sql(loaded, target, view=view, source=source, full_rerun=full_rerun)
+    emit(sql.encode("utf-8"), output)
+    if output not in (None, "-"):
+        _note(
+            f"errscope: wrote {output}: {target.value} SQL for registry {loaded.name} "
+            f"{loaded.version} ({loaded.short_hash})"
+        )

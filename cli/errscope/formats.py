@@ -67,8 +67,18 @@ def emit(data: bytes, out: str | None) -> None:
     write_atomic(out, data)
 
 
+def _special(path: str) -> bool:
+    """An existing target that is not a regular file (/dev/null, a pipe): write it in place,
+    since renaming a temp file over it would replace the device."""
+    return os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path)
+
+
 def write_atomic(path: str, data: bytes) -> None:
     """Write a file whole or not at all."""
+    if _special(path):
+        with open(path, "wb") as stream:
+            stream.write(data)
+        return
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise UsageError(f"cannot write {path}: folder {folder} does not exist")
@@ -85,6 +95,9 @@ def write_atomic(path: str, data: bytes) -> None:
 
 def write_atomic_with(path: str, writer: Callable[[str], None]) -> None:
     """Let `writer` fill a temp file next to `path`, then rename it into place."""
+    if _special(path):
+        writer(path)
+        return
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise UsageError(f"cannot write {path}: folder {folder} does not exist")

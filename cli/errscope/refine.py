@@ -16,7 +16,7 @@ from errscope.registry import Pattern, Registry
 NO_CODE = "(none)"
 
 # A 4xx/5xx at the very start of the message ("429 You exceeded ...", "500: upstream").
-_LEADING_STATUS = re.compile(r"^([45]\d\d)(?!\d)")
+_LEADING_STATUS = re.compile(r"^([45][0-9][0-9])(?![0-9])")  # ASCII digits, as in refine_sql
 
 STEP_PATTERN = "pattern"
 STEP_STATUS = "status"
