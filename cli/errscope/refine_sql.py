@@ -23,10 +23,6 @@ def _list(values: list[str]) -> str:
     return "([" + ", ".join(literal(v) for v in values) + "]::VARCHAR[])"
 
 
-def _optional_list(values: frozenset[str] | None) -> str:
-    return "(NULL::VARCHAR[])" if values is None else _list(sorted(values))
-
-
 def decision_columns(registry: Registry, *, full_rerun: bool = False) -> str:
     """SELECT-list SQL computing new_code, step, pattern_position, status_used, first_match.
 
@@ -65,15 +61,7 @@ def decision_columns(registry: Registry, *, full_rerun: bool = False) -> str:
     elif not scoped:
         first = "matches[1]"
     else:
-        providers = "([" + ", ".join(_optional_list(p.providers) for p in patterns) + "])"
-        stored_scopes = "([" + ", ".join(_optional_list(p.stored_codes) for p in patterns) + "])"
-        first = (
-            "list_filter(matches, lambda _i: "
-            f"({providers}[_i + 1] IS NULL OR list_contains({providers}[_i + 1], "
-            "lower(coalesce(provider, '')))) AND "
-            f"({stored_scopes}[_i + 1] IS NULL OR list_contains({stored_scopes}[_i + 1], _stored) "
-            f"OR (_resolved <> _stored AND list_contains({stored_scopes}[_i + 1], _resolved))))[1]"
-        )
+        first = _first_in_scope(registry)
     leading = (
         "TRY_CAST(nullif(regexp_extract(message, '^([45][0-9][0-9])(?:[^0-9]|$)', 1), '') "
         "AS INTEGER)"
@@ -130,6 +118,36 @@ FROM (
     )
   )
 )"""
+
+
+def _first_in_scope(registry: Registry) -> str:
+    """The first match whose pattern's scopes admit the tuple's provider and stored code.
+
+    Most first matches are unscoped patterns and are taken as they are; only a tuple whose
+    first match is scoped filters its list, testing each scoped index with its own condition
+    (a lambda that captures no per-pattern lists, which DuckDB would copy per element).
+    """
+    conditions = []
+    for index, pattern in enumerate(registry.patterns):
+        tests = []
+        if pattern.providers is not None:
+            tests.append(
+                f"list_contains({_list(sorted(pattern.providers))}, lower(coalesce(provider, '')))"
+            )
+        if pattern.stored_codes is not None:
+            codes = _list(sorted(pattern.stored_codes))
+            tests.append(
+                f"(list_contains({codes}, _stored) "
+                f"OR (_resolved <> _stored AND list_contains({codes}, _resolved)))"
+            )
+        if tests:
+            conditions.append((index, " AND ".join(tests)))
+    scoped = "[" + ", ".join(str(index) for index, _ in conditions) + "]"
+    cases = " ".join(f"WHEN {index} THEN coalesce({test}, false)" for index, test in conditions)
+    return (
+        f"CASE WHEN NOT list_contains({scoped}, matches[1]) THEN matches[1] "
+        f"ELSE list_filter(matches, lambda _i: CASE _i {cases} ELSE true END)[1] END"
+    )
 
 
 def decisions_sql(
