@@ -235,7 +235,7 @@ def _load_groups(
     if len(parts) > 1:
         _run(con, [_SUM_PARTS_SQL, "DROP TABLE group_parts"], files, None)
     counted = con.execute("SELECT coalesce(sum(n), 0) FROM groups").fetchall()[0][0]  # type: ignore[index]
-    if counted != _row_count(con, paths):  # a part missed rows: count them one by one
+    if counted != _row_count(con, paths):  # never expected: count row by row instead
         _run(con, [_groups_sql(keep_message_for)], files, progress)
 
 
@@ -251,41 +251,42 @@ GROUP BY ALL
 def _parts(con: duckdb.DuckDBPyConnection, paths: list[str]) -> list[str]:
     """Filters that split the files' rows into parts of about PART_ROWS rows.
 
-    Whole small files go together; a large file splits at row-group boundaries, which
-    DuckDB skips to straight from the file's metadata.
+    Small files go together whole; a large file splits at row-group boundaries, which
+    DuckDB skips to from the file's metadata. Each file's last range is open-ended, so every
+    row falls in exactly one part whatever the metadata says.
     """
     sizes = con.execute(
         "SELECT file_name, row_group_num_rows FROM (SELECT DISTINCT file_name, row_group_id, "
-        f"row_group_num_rows FROM parquet_metadata({path_list(paths)})) ORDER BY file_name, "
-        "row_group_id"
+        f"row_group_num_rows FROM parquet_metadata({path_list(paths)})) ORDER BY row_group_id"
     ).fetchall()
-    groups: dict[str, list[int]] = {}
+    row_groups: list[list[int]] = [[] for _ in paths]
     for name, rows in sizes:
-        groups.setdefault(name, []).append(int(rows))
-    if sum(sum(g) for g in groups.values()) <= PART_ROWS:
+        if name in paths:
+            row_groups[paths.index(name)].append(int(rows))
+    if sum(map(sum, row_groups)) <= PART_ROWS or (len(paths) > 1 and not _file_index(con, paths)):
         return ["true"]
     parts: list[str] = []
-    small: list[str] = []
+    small: list[int] = []
     small_rows = 0
-    for name, row_groups in groups.items():
-        total = sum(row_groups)
-        if total <= PART_ROWS:
-            if small_rows + total > PART_ROWS and small:
-                parts.append(f"filename IN ({', '.join(sql_string(n) for n in small)})")
+    for index, groups in enumerate(row_groups):
+        total = sum(groups)
+        file = f"file_index = {index} AND " if len(paths) > 1 else ""
+        if total <= PART_ROWS and len(paths) > 1:
+            if small and small_rows + total > PART_ROWS:
+                parts.append(f"file_index IN ({', '.join(map(str, small))})")
                 small, small_rows = [], 0
-            small.append(name)
+            small.append(index)
             small_rows += total
             continue
         start = end = 0
-        for rows in row_groups:
+        for rows in groups:
             end += rows
-            if end - start >= PART_ROWS:
-                parts.append(_range(name, start, end))
+            if end - start >= PART_ROWS and end < total:
+                parts.append(f"{file}file_row_number >= {start} AND file_row_number < {end}")
                 start = end
-        if end > start:
-            parts.append(_range(name, start, end))
+        parts.append(f"{file}file_row_number >= {start}")
     if small:
-        parts.append(f"filename IN ({', '.join(sql_string(n) for n in small)})")
+        parts.append(f"file_index IN ({', '.join(map(str, small))})")
     return parts
 
 
@@ -296,9 +297,13 @@ def _row_count(con: duckdb.DuckDBPyConnection, paths: list[str]) -> int:
     return int(rows or 0)
 
 
-def _range(name: str, start: int, end: int) -> str:
-    rows = f"file_row_number >= {start} AND file_row_number < {end}"
-    return f"filename = {sql_string(name)} AND {rows}"
+def _file_index(con: duckdb.DuckDBPyConnection, paths: list[str]) -> bool:
+    """True when DuckDB numbers the files it reads (the `file_index` column, DuckDB 1.3+)."""
+    try:
+        con.execute(f"SELECT file_index FROM read_parquet({path_list(paths[:1])}) LIMIT 0")
+    except duckdb.Error:
+        return False
+    return True
 
 
 def _part_progress(progress: Progress | None, number: int, parts: int) -> Progress | None:

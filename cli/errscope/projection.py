@@ -288,6 +288,8 @@ def parquet_select(
     types = {f.name: f.type for f in schema.schema}
     extractor = _Extractor()
     read: list[str] = []  # top-level columns the non-timestamp fields read
+    # Timestamps cast from a date/time column, in the same order as the column (UTC session).
+    ordered: dict[str, str] = {}
 
     def resolve(path: str) -> tuple[str, pa.DataType | None, list[str]]:
         """SQL for the deepest struct field reached, its type, and the path left over."""
@@ -324,6 +326,7 @@ def parquet_select(
         if expr == "NULL" or rest or typ is None:
             return "NULL"
         if pa.types.is_timestamp(typ) or pa.types.is_date(typ):
+            ordered[f"CAST({expr} AS TIMESTAMP)"] = expr
             return f"CAST({expr} AS TIMESTAMP)"
         if pa.types.is_integer(typ) or pa.types.is_floating(typ):
             return _epoch(f"CAST({expr} AS DOUBLE)")
@@ -357,7 +360,7 @@ def parquet_select(
     else:
         present = "NULL"
     if grouping is not None:
-        return _grouped(columns, present, extractor, grouping, paths, read)
+        return _grouped(columns, present, extractor, grouping, paths, read, ordered)
     projection = ", ".join(f"{expr} AS {col}" for col, expr in columns.items())
     return (
         f"SELECT filename AS _file, false AS _blank, true AS _valid, {present} AS _error_present, "
@@ -372,9 +375,14 @@ def _grouped(
     grouping: Grouping,
     paths: list[str],
     read: list[str],
+    ordered: dict[str, str],
 ) -> str:
     """The projection over distinct raw rows: the raw columns it reads are the group key."""
     ts = columns.pop("ts")
+    first, last = "min(_row_ts)", "max(_row_ts)"
+    if ts in ordered and not grouping.ts_keys:  # cast the group's first and last, not each row
+        ts = ordered[ts]
+        first, last = f"CAST({first} AS TIMESTAMP)", f"CAST({last} AS TIMESTAMP)"
     raw = "".join(f'"{name}", ' for name in read)
     split = "".join(
         f"{key.replace('{ts}', '_row_ts')} AS _t{i}, " for i, key in enumerate(grouping.ts_keys)
@@ -384,8 +392,8 @@ def _grouped(
         "file_row_number = true)"
     )
     distinct = (
-        f"SELECT {raw}{split}count(*) AS _n, min(_row_ts) AS _first_ts, "
-        f"max(_row_ts) AS _last_ts FROM (SELECT *, {ts} AS _row_ts FROM {reader} "
+        f"SELECT {raw}{split}count(*) AS _n, {first} AS _first_ts, "
+        f"{last} AS _last_ts FROM (SELECT *, {ts} AS _row_ts FROM {reader} "
         f"WHERE {grouping.where}) GROUP BY ALL"
     )
     projection = ", ".join(f"{expr} AS {col}" for col, expr in columns.items())
