@@ -142,18 +142,40 @@ def match_table(
     Returns the table to join (the cache's, or `table` in memory), how many distinct messages
     the run has, and how many had to be matched now (the rest came from the cache).
     """
-    alias = f"{table}_cache"
-    cached = use_cache and _attach(con, registry, alias)
-    target = f"{alias}.matches" if cached else table
-    if not cached:
-        con.execute(f"CREATE OR REPLACE TABLE {table} (message VARCHAR, matches SMALLINT[])")
+    target = open_matches(con, registry, table, use_cache=use_cache)
     con.execute(f"CREATE OR REPLACE TABLE {table}_wanted AS {messages_sql}")
     total = int(con.execute(f"SELECT count(*) FROM {table}_wanted").fetchall()[0][0])  # type: ignore[index]
-    todo_sql = (
-        f"SELECT message FROM {table}_wanted ANTI JOIN {target} USING (message)"
-        if cached
-        else f"SELECT message FROM {table}_wanted"
-    )
+    todo_sql = f"SELECT message FROM {table}_wanted ANTI JOIN {target} USING (message)"
+    todo = match_into(con, registry, todo_sql, target, table, progress=progress)
+    con.execute(f"DROP TABLE {table}_wanted")
+    return target, total, todo
+
+
+def open_matches(
+    con: duckdb.DuckDBPyConnection, registry: Registry, table: str, *, use_cache: bool = True
+) -> str:
+    """The table of (message, matches) to read and fill: the cache file's when it opens,
+    else `table`, empty, in memory. `detach(con, table)` lets go of the cache."""
+    alias = f"{table}_cache"
+    if use_cache and _attach(con, registry, alias):
+        return f"{alias}.matches"
+    con.execute(f"CREATE OR REPLACE TABLE {table} (message VARCHAR, matches SMALLINT[])")
+    return table
+
+
+def match_into(
+    con: duckdb.DuckDBPyConnection,
+    registry: Registry,
+    todo_sql: str,
+    target: str,
+    table: str,
+    *,
+    progress: Callable[[str, float], None] | None = None,
+) -> int:
+    """Match the messages of `todo_sql` (distinct, none in `target` yet) into `target`.
+
+    Returns how many were matched. `table` names the scratch tables.
+    """
     # Materialised: the stream below must not read the cache table while rows go into it.
     con.execute(f"CREATE OR REPLACE TABLE {table}_todo AS {todo_sql}")
     todo = int(con.execute(f"SELECT count(*) FROM {table}_todo").fetchall()[0][0])  # type: ignore[index]
@@ -173,10 +195,9 @@ def match_table(
         finally:
             reader.close()
     con.execute(f"DROP TABLE {table}_todo")
-    con.execute(f"DROP TABLE {table}_wanted")
     if progress is not None:
         progress("classifying", 1.0)
-    return target, total, todo
+    return todo
 
 
 def _classified(batches: pa.RecordBatchReader, registry: Registry, todo: int) -> Iterator[pa.Table]:
