@@ -108,10 +108,14 @@ def rerun(
     decide = f"CREATE OR REPLACE TABLE {prefix}decided_raw AS " + decisions_sql(
         registry, source, kept, full_rerun=full_rerun
     )
-    con.execute(decide)
-    todo = f"SELECT DISTINCT message FROM {prefix}decided_raw WHERE _known IS NULL AND {wanted}"
+    empty = not con.execute(f"SELECT 1 FROM {matches} LIMIT 1").fetchall()
+    if empty:  # nothing cached (a new registry, or --no-cache): match first, decide once
+        todo = f"SELECT DISTINCT message FROM groups WHERE _disposition = '{ANALYSED}' AND {wanted}"
+    else:
+        con.execute(decide)
+        todo = f"SELECT DISTINCT message FROM {prefix}decided_raw WHERE _known IS NULL AND {wanted}"
     matched = match_into(con, registry, todo, matches, f"{prefix}matches", progress=progress)
-    if matched:
+    if matched or empty:
         con.execute(decide)
     distinct = int(
         con.execute(  # cached messages are distinct, so are their row ids
