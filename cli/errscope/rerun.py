@@ -131,10 +131,7 @@ def rerun(
         )
         tuples_sql = f"SELECT count(*) FROM {prefix}decisions"
     else:
-        tuples_sql = (
-            "SELECT count(*) FROM (SELECT DISTINCT type, message, status, provider "
-            f"FROM {prefix}decided_raw)"
-        )
+        tuples_sql = _distinct_tuples_sql(con, f"{prefix}decided_raw")
     _register_patterns(con, registry, f"{prefix}patterns")
     names: set[str] = {
         r[0]
@@ -150,6 +147,22 @@ def rerun(
         con.execute(queries.get("classified").sql.replace("{prefix}", prefix))
     tuples = int(con.execute(tuples_sql).fetchall()[0][0])  # type: ignore[index]
     return RerunStats(distinct_tuples=tuples, distinct_messages=distinct, messages_matched=matched)
+
+
+def _distinct_tuples_sql(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """SQL counting the distinct (type, message, status, provider) of `table`.
+
+    Its rows are distinct with their source and source_how added. When each provider has one
+    source and derivation (source rules reading the provider, no source column), those add
+    nothing, and the rows are the count: no grouping by message.
+    """
+    mixed = con.execute(
+        f"SELECT count(*) FROM (SELECT provider FROM {table} GROUP BY provider "
+        "HAVING count(DISTINCT (source, source_how)) > 1)"
+    ).fetchall()[0][0]  # type: ignore[index]
+    if not mixed:
+        return f"SELECT count(*) FROM {table}"
+    return f"SELECT count(*) FROM (SELECT DISTINCT type, message, status, provider FROM {table})"
 
 
 def _register_table(con: duckdb.DuckDBPyConnection, table: str, arrow: pa.Table) -> None:
