@@ -163,7 +163,7 @@ def load(
         "CREATE OR REPLACE VIEW rows_keyed AS SELECT rows.*, CASE WHEN "
         f"{_keep_expr(keep_message_for)} THEN message END AS key_message FROM rows",
     ]
-    if kind == "VIEW":
+    if all(f.format == PARQUET for f in files):
         _run(con, steps, files, progress)
         _load_groups(con, files, options, keep_message_for, progress)
     else:
