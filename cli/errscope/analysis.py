@@ -38,7 +38,9 @@ def analyze(
         keep = message_keys(registry, full_rerun=options.full_rerun)
         prepare(registry)
         loaded = load(con, specs, load_options, progress=progress, keep_message_for=keep)
-        stats = rerun(con, registry, full_rerun=options.full_rerun, progress=progress)
+        stats = rerun(
+            con, registry, full_rerun=options.full_rerun, progress=progress, row_level=False
+        )
         return _report(con, registry, loaded, stats, options, time.monotonic() - started)
     finally:
         con.close()

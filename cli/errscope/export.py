@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import StrEnum
+from typing import cast
 
 import sqlglot
 from sqlglot import exp
@@ -428,9 +429,13 @@ class _Builder:
             # A full re-run lets the status map decide only catch-alls and names the registry
             # does not know (errscope.refine): a blunt status never demotes a specific code.
             specific = frozenset(n for n, spec in self.registry.codes.items() if not spec.fallback)
-            decides: exp.Expression = exp.or_(
-                _in(self.stored(table), self.names_resolving_to(codes)),
-                exp.not_(_in(self.stored(table), self.names_resolving_to(specific))),
+            # cast: sqlglot 30.x types or_() as Condition, not always an Expression subclass
+            decides: exp.Expression = cast(
+                exp.Expression,
+                exp.or_(
+                    _in(self.stored(table), self.names_resolving_to(codes)),
+                    exp.not_(_in(self.stored(table), self.names_resolving_to(specific))),
+                ),
             )
         else:
             decides = self.looked(table, codes)

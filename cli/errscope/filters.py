@@ -75,6 +75,32 @@ def check_filter(expression: str, columns: tuple[str, ...], what: str = "--where
     return wrapped
 
 
+def filter_columns(expression: str) -> frozenset[str]:
+    """The columns an expression accepted by check_filter reads (lower case)."""
+    query = f"SELECT 1 FROM rows WHERE (\n{expression}\n)"
+    con = duckdb.connect()
+    try:
+        tree = json.loads(
+            con.execute("SELECT json_serialize_sql($q)", {"q": query}).fetchall()[0][0]  # type: ignore[index]
+        )
+    finally:
+        con.close()
+    found: set[str] = set()
+
+    def collect(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                collect(item)
+        elif isinstance(node, dict):
+            if node.get("class") == "COLUMN_REF":
+                found.update(str(name).lower() for name in node.get("column_names", []))
+            for value in node.values():
+                collect(value)
+
+    collect(tree.get("statements", []))
+    return frozenset(found)
+
+
 def _walk(node: Any, columns: tuple[str, ...], what: str, hint: str) -> None:
     if isinstance(node, list):
         for item in node:

@@ -18,15 +18,22 @@ from datetime import datetime
 import duckdb
 
 from errscope.errors import InputError, UsageError
-from errscope.filters import check_filter
+from errscope.filters import check_filter, filter_columns
 from errscope.inputs import JSONL, PARQUET, POSTGRES, InputFile, discover
-from errscope.mapping import CANONICAL_COLUMNS, ColumnMapping, build_mapping
+from errscope.mapping import (
+    CANONICAL_COLUMNS,
+    FIELD_TO_COLUMN,
+    ColumnMapping,
+    build_mapping,
+)
 from errscope.profiles import DETECT_SAMPLE_ROWS, LOBEHUB, Profile, all_profiles
 from errscope.projection import (
     MAX_LINE_BYTES,
+    Grouping,
     input_error,
     json_select,
     parquet_select,
+    path_list,
     sql_string,
 )
 
@@ -193,9 +200,12 @@ def load(
         f"{sql_string(profile.name)} AS profile, {profile.full_rerun} AS full_rerun",
         "CREATE OR REPLACE VIEW rows_keyed AS SELECT rows.*, CASE WHEN "
         f"{_keep_expr(keep_message_for)} THEN message END AS key_message FROM rows",
-        _groups_sql(keep_message_for),
     ]
-    _run(con, steps, files, progress)
+    if profile.is_mapping_only and all(f.format == PARQUET for f in files):
+        _run(con, steps, files, progress)
+        _load_groups(con, files, replace(options, mapping=mapping), keep_message_for, progress)
+    else:
+        _run(con, [*steps, _groups_sql(keep_message_for)], files, progress)
     report = _account(con, files, options)
     report.profile, report.profile_detected = profile.name, detected
     report.full_rerun = profile.full_rerun
@@ -275,6 +285,137 @@ def detect_profile(con: duckdb.DuckDBPyConnection, files: list[InputFile]) -> Pr
     return matched[0] if matched else all_profiles()[0]
 
 
+# Columns every analysis needs from a row; filters and source rules may read more.
+_GROUP_COLUMNS = frozenset({"type", "message", "status", "provider", "source"})
+# Rows read per statement when grouping Parquet rows: the distinct raw rows of one part are
+# held in memory at once (about a third of the rows in LobeHub exports).
+PART_ROWS = 2_000_000
+
+
+def _load_groups(
+    con: duckdb.DuckDBPyConnection,
+    files: list[InputFile],
+    options: LoadOptions,
+    keep_message_for: frozenset[str] | None,
+    progress: Progress | None,
+) -> None:
+    """`groups` from Parquet files, read as groups of alike rows, one part at a time.
+
+    Rows that agree on every raw column the needed columns come from (the error document,
+    the provider, ...) give the same columns, source and disposition, so these are computed
+    once per distinct raw row: JSON is parsed about a third as often. Time filters split
+    groups where they would split rows; a filter or source rule that reads the timestamp
+    keeps it in the key. Each part's groups are counted apart, then summed.
+    """
+    columns = set(_GROUP_COLUMNS)
+    for expression in [options.where, *(rule.when for rule in options.source_rules)]:
+        if expression is not None:
+            columns |= filter_columns(expression)
+    if "ts" in columns:
+        ts_keys: tuple[str, ...] = ("{ts}",)
+    else:
+        since, until = options.since, options.until
+        ts_keys = tuple(
+            key
+            for key, given in (
+                ("{ts} IS NULL", since is not None or until is not None),
+                (f"{{ts}} < {_timestamp(since)}", since is not None),
+                (f"{{ts}} >= {_timestamp(until)}", until is not None),
+            )
+            if given
+        )
+    fields = frozenset(f for f, c in FIELD_TO_COLUMN.items() if c in columns)
+    paths = [f.path for f in files]
+    parts = _parts(con, paths)
+    for number, where in enumerate(parts):
+        grouping = Grouping(fields=fields, ts_keys=ts_keys, where=where)
+        select = parquet_select(con, paths, options.mapping, grouping=grouping)
+        staged = _staging_sql(f"(SELECT *, NULL::VARCHAR AS _problem FROM ({select}))", options)
+        into = "INSERT INTO group_parts" if number else "CREATE OR REPLACE TABLE group_parts AS"
+        if len(parts) == 1:
+            into = "CREATE OR REPLACE TABLE groups AS"
+        statement = _groups_sql(keep_message_for, f"({staged})", weighted=True, into=into)
+        _run(con, [statement], files, _part_progress(progress, number, len(parts)))
+    if len(parts) > 1:
+        _run(con, [_SUM_PARTS_SQL, "DROP TABLE group_parts"], files, None)
+    counted = con.execute("SELECT coalesce(sum(n), 0) FROM groups").fetchall()[0][0]  # type: ignore[index]
+    if counted != _row_count(con, paths):  # never expected: count row by row instead
+        _run(con, [_groups_sql(keep_message_for)], files, progress)
+
+
+_SUM_PARTS_SQL = """
+CREATE OR REPLACE TABLE groups AS
+SELECT _disposition, type, message, status, provider, source, source_how,
+  sum(n)::BIGINT AS n, min(first_ts) AS first_ts, max(last_ts) AS last_ts
+FROM group_parts
+GROUP BY ALL
+"""
+
+
+def _parts(con: duckdb.DuckDBPyConnection, paths: list[str]) -> list[str]:
+    """Filters that split the files' rows into parts of about PART_ROWS rows.
+
+    Small files go together whole; a large file splits at row-group boundaries, which
+    DuckDB skips to from the file's metadata. Each file's last range is open-ended, so every
+    row falls in exactly one part whatever the metadata says.
+    """
+    sizes = con.execute(
+        "SELECT file_name, row_group_num_rows FROM (SELECT DISTINCT file_name, row_group_id, "
+        f"row_group_num_rows FROM parquet_metadata({path_list(paths)})) ORDER BY row_group_id"
+    ).fetchall()
+    row_groups: list[list[int]] = [[] for _ in paths]
+    for name, rows in sizes:
+        if name in paths:
+            row_groups[paths.index(name)].append(int(rows))
+    if sum(map(sum, row_groups)) <= PART_ROWS or (len(paths) > 1 and not _file_index(con, paths)):
+        return ["true"]
+    parts: list[str] = []
+    small: list[int] = []
+    small_rows = 0
+    for index, groups in enumerate(row_groups):
+        total = sum(groups)
+        file = f"file_index = {index} AND " if len(paths) > 1 else ""
+        if total <= PART_ROWS and len(paths) > 1:
+            if small and small_rows + total > PART_ROWS:
+                parts.append(f"file_index IN ({', '.join(map(str, small))})")
+                small, small_rows = [], 0
+            small.append(index)
+            small_rows += total
+            continue
+        start = end = 0
+        for rows in groups:
+            end += rows
+            if end - start >= PART_ROWS and end < total:
+                parts.append(f"{file}file_row_number >= {start} AND file_row_number < {end}")
+                start = end
+        parts.append(f"{file}file_row_number >= {start}")
+    if small:
+        parts.append(f"file_index IN ({', '.join(map(str, small))})")
+    return parts
+
+
+def _row_count(con: duckdb.DuckDBPyConnection, paths: list[str]) -> int:
+    rows = con.execute(
+        f"SELECT sum(num_rows) FROM parquet_file_metadata({path_list(paths)})"
+    ).fetchall()[0][0]  # type: ignore[index]
+    return int(rows or 0)
+
+
+def _file_index(con: duckdb.DuckDBPyConnection, paths: list[str]) -> bool:
+    """True when DuckDB numbers the files it reads (the `file_index` column, DuckDB 1.3+)."""
+    try:
+        con.execute(f"SELECT file_index FROM read_parquet({path_list(paths[:1])}) LIMIT 0")
+    except duckdb.Error:
+        return False
+    return True
+
+
+def _part_progress(progress: Progress | None, number: int, parts: int) -> Progress | None:
+    if progress is None:
+        return None
+    return lambda stage, done: progress(stage, (number + done) / parts)
+
+
 def _keep_expr(keep_message_for: frozenset[str] | None) -> str:
     if keep_message_for is None:
         return "true"
@@ -284,10 +425,17 @@ def _keep_expr(keep_message_for: frozenset[str] | None) -> str:
     return f"list_contains([{names}], coalesce(type, '(none)'))"
 
 
-def _groups_sql(keep_message_for: frozenset[str] | None) -> str:
+def _groups_sql(
+    keep_message_for: frozenset[str] | None,
+    relation: str = "staged",
+    weighted: bool = False,
+    into: str = "CREATE OR REPLACE TABLE groups AS",
+) -> str:
+    """`groups` from staged rows, or (`weighted`) from staged groups with `_n` rows each."""
     keep = _keep_expr(keep_message_for)
+    n, first, last = ("sum(_n)", "_first_ts", "_last_ts") if weighted else ("count(*)", "ts", "ts")
     return f"""
-CREATE OR REPLACE TABLE groups AS
+{into}
 SELECT
   _disposition,
   CASE WHEN _disposition = '{ANALYSED}' THEN type END AS type,
@@ -296,10 +444,10 @@ SELECT
   CASE WHEN _disposition = '{ANALYSED}' THEN provider END AS provider,
   CASE WHEN _disposition = '{ANALYSED}' THEN source END AS source,
   CASE WHEN _disposition = '{ANALYSED}' THEN source_how END AS source_how,
-  count(*) AS n,
-  min(ts) FILTER (WHERE _disposition = '{ANALYSED}') AS first_ts,
-  max(ts) FILTER (WHERE _disposition = '{ANALYSED}') AS last_ts
-FROM staged
+  {n}::BIGINT AS n,
+  min({first}) FILTER (WHERE _disposition = '{ANALYSED}') AS first_ts,
+  max({last}) FILTER (WHERE _disposition = '{ANALYSED}') AS last_ts
+FROM {relation}
 GROUP BY ALL
 """
 
@@ -371,14 +519,10 @@ def _staging_sql(staged: str, options: LoadOptions, extras: tuple[str, ...] = ()
     )
     where = check_filter(options.where, columns) if options.where is not None else "true"
     since, until = _timestamp(options.since), _timestamp(options.until)
-    others = ", ".join(c for c in CANONICAL_COLUMNS if c != "source")
-    extra_list = "".join(f", {x}" for x in extras)
     return f"""
 WITH projected AS ({staged}),
 sourced AS (
-  SELECT _file, _blank, _valid, _error_present, _problem, {others}{extra_list},
-         lower(source) AS _source_raw
-  FROM projected
+  SELECT * EXCLUDE (source), lower(source) AS _source_raw FROM projected
 ),
 derived AS (
   SELECT * EXCLUDE (_source_raw), {source_case} AS source, {how_case} AS source_how

@@ -165,6 +165,68 @@ def hyperscan_regex(regex: str) -> str | None:
     return None if in_class else "".join(out)
 
 
+def prefilter_regex(regex: str) -> str | None:
+    """A Hyperscan regex matching at least every text `regex` matches in RE2, or None.
+
+    For patterns the translator leaves to RE2 because case-insensitivity is scoped (a
+    `(?-i:...)` group, `(?i:...)` over a cased non-ASCII letter): with every case flag
+    dropped and the whole pattern made case-insensitive, the pattern can only match more,
+    and the translator handles that form. A message it matches is then checked by RE2.
+    """
+    out: list[str] = []
+    in_class = False
+    i = 0
+    while i < len(regex):
+        char = regex[i]
+        if char == "\\":
+            out.append(regex[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            if char == "[" and regex[i : i + 2] == "[:":
+                end = regex.find(":]", i + 2)
+                if end < 0:
+                    return None
+                out.append(regex[i : end + 2])
+                i = end + 2
+                continue
+            in_class = char != "]"
+            out.append(char)
+            i += 1
+            continue
+        if char == "[":
+            in_class = True
+            opener = "[^" if regex.startswith("[^", i) else "["
+            out.append(opener)
+            i += len(opener)
+            if regex.startswith("]", i):
+                out.append("]")
+                i += 1
+            continue
+        if regex.startswith("(?", i):
+            j = i + 2
+            while j < len(regex) and regex[j] in "ims-":
+                j += 1
+            if j > i + 2 and j < len(regex) and regex[j] in ":)":
+                kept = "".join(f for f in regex[i + 2 : j] if f in "ms")
+                if regex[j] == ":":
+                    out.append(f"(?{kept}:" if kept else "(?:")
+                elif kept:
+                    out.append(f"(?{kept})")
+                i = j + 1
+                continue
+        out.append(char)
+        i += 1
+    stripped = "".join(out)
+    if in_class or not stripped.startswith("(?s)"):
+        return None
+    return hyperscan_regex("(?is)" + stripped[len("(?s)") :])
+
+
+# Hyperscan ids of prefilters: this plus the pattern's index.
+_PREFILTER = 1 << 16
+
+
 def cache_dir() -> Path:
     """Where errscope keeps caches: $ERRSCOPE_CACHE_DIR, else $XDG_CACHE_HOME/errscope,
     else ~/.cache/errscope. Everything there is safe to delete."""
@@ -183,9 +245,20 @@ class Matcher:
         regexes = [pattern_regex(p) for p in self.patterns]
         translated = [hyperscan_regex(r) if hyperscan and use_hyperscan else None for r in regexes]
         candidates = {i: t for i, t in enumerate(translated) if t is not None}
+        for i, regex in enumerate(regexes):  # RE2 runs these only where their prefilter fires
+            prefilter = prefilter_regex(regex) if i not in candidates and candidates else None
+            if prefilter is not None:
+                candidates[_PREFILTER + i] = prefilter
         self._hs, self._hs_ids = _hyperscan_database(candidates)
         hs_set = set(self._hs_ids)
-        self._re2_ids = [i for i in range(len(regexes)) if i not in hs_set]
+        self._confirm = {
+            i - _PREFILTER: re2.compile(regexes[i - _PREFILTER], _OPTIONS)
+            for i in self._hs_ids
+            if i >= _PREFILTER
+        }
+        self._re2_ids = [
+            i for i in range(len(regexes)) if i not in hs_set and i not in self._confirm
+        ]
         self._set = re2.Set.SearchSet(_OPTIONS)
         for i in self._re2_ids:
             self._set.Add(regexes[i])
@@ -198,7 +271,18 @@ class Matcher:
     @property
     def engines(self) -> dict[str, int]:
         """How many patterns each engine runs."""
-        return {"hyperscan": len(self._hs_ids), "re2": len(self._re2_ids)}
+        direct = sum(1 for i in self._hs_ids if i < _PREFILTER)
+        return {"hyperscan": direct, "re2": len(self.patterns) - direct}
+
+    def _confirmed(self, found: list[int], message: str) -> list[int]:
+        """`found` (sorted) with prefilter hits replaced by the patterns RE2 confirms."""
+        first = next(k for k, i in enumerate(found) if i >= _PREFILTER)
+        kept = found[:first]
+        for i in found[first:]:
+            if self._confirm[i - _PREFILTER].search(message):
+                kept.append(i - _PREFILTER)
+        kept.sort()
+        return kept
 
     def _on_match(self, pattern_id: int, start: int, end: int, flags: int, context: object) -> None:
         self._found.append(pattern_id)
@@ -222,6 +306,8 @@ class Matcher:
             if hits:
                 found.extend(self._re2_ids[h] for h in hits)
         found.sort()
+        if found and found[-1] >= _PREFILTER:
+            return self._confirmed(found, message)
         return found
 
     def matches_many(self, messages: Sequence[str | None]) -> list[list[int]]:
@@ -253,7 +339,7 @@ class Matcher:
                     found.extend(re2_ids[h] for h in hits)  # type: ignore[index]
             if found:
                 found.sort()
-                append(found[:])
+                append(found[:] if found[-1] < _PREFILTER else self._confirmed(found, message))
                 found.clear()
             else:
                 append([])

@@ -8,6 +8,7 @@ identifiers come only from validated mapping paths.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 import duckdb
 
@@ -74,6 +75,20 @@ class _Extractor:
             f", TRY(json_extract_string({_unwrap_json(expr)}, [{', '.join(paths)}])) AS {name}"
             for expr, (name, paths) in self.containers.items()
         )
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """Read Parquet rows as groups of alike rows rather than one by one (see parquet_select).
+
+    `fields`: the mapping fields to compute (the others come out NULL). `ts_keys`: conditions
+    on the row's timestamp, written over `{ts}`, that all rows of a group share (time
+    filters). `where`: which rows to read, so that one part's distinct rows fit in memory.
+    """
+
+    fields: frozenset[str]
+    ts_keys: tuple[str, ...] = ()
+    where: str = "true"
 
 
 def json_select(paths: list[str], fmt: str, gzipped: bool, mapping: ColumnMapping) -> str:
@@ -261,11 +276,16 @@ def parquet_select(
     paths: list[str],
     mapping: ColumnMapping,
     relation: str | None = None,
+    grouping: Grouping | None = None,
 ) -> str:
     """Rows of Parquet files, with struct fields read directly and JSON strings parsed.
 
     `relation` reads a DuckDB table of the same shape instead (rows streamed from PostgreSQL):
     its `filename` column names the source; no Parquet statistics are consulted.
+
+    With `grouping`, one row per group of rows alike in every raw column the wanted fields
+    are read from, with the group's row count `_n` and its first and last timestamps: JSON
+    is parsed and the columns computed once per distinct raw row, not once per row.
     """
     import pyarrow as pa
 
@@ -276,6 +296,9 @@ def parquet_select(
         raise input_error(exc, [InputFile(p, PARQUET, False) for p in paths]) from exc
     types = {f.name: f.type for f in schema.schema}
     extractor = _Extractor()
+    read: list[str] = []  # top-level columns the non-timestamp fields read
+    # Timestamps cast from a date/time column, in the same order as the column (UTC session).
+    ordered: dict[str, str] = {}
 
     def resolve(path: str) -> tuple[str, pa.DataType | None, list[str]]:
         """SQL for the deepest struct field reached, its type, and the path left over."""
@@ -297,6 +320,8 @@ def parquet_select(
         expr, typ, rest = resolve(path)
         if expr == "NULL":
             return "NULL"
+        if path.split(".")[0] not in read:
+            read.append(path.split(".")[0])
         if rest:
             if typ is None or not _is_text(typ):
                 return "NULL"
@@ -310,16 +335,22 @@ def parquet_select(
         if expr == "NULL" or rest or typ is None:
             return "NULL"
         if pa.types.is_timestamp(typ) or pa.types.is_date(typ):
+            ordered[f"CAST({expr} AS TIMESTAMP)"] = expr
             return f"CAST({expr} AS TIMESTAMP)"
         if pa.types.is_integer(typ) or pa.types.is_floating(typ):
             return _epoch(f"CAST({expr} AS DOUBLE)")
         return _text_timestamp(f"CAST({expr} AS VARCHAR)")
 
     never_null = _never_null(con, paths, types) if relation is None else (lambda path: False)
-    columns = _project(mapping, value_text, timestamp, never_null)
     error_root = mapping.error_root
+    if grouping is not None:
+        wanted = grouping.fields | {"timestamp"}
+        mapping = replace(mapping, paths={f: p for f, p in mapping.paths.items() if f in wanted})
+    columns = _project(mapping, value_text, timestamp, never_null)
     if error_root and error_root in types:
         typ = types[error_root]
+        if error_root not in read:
+            read.append(error_root)
         if _is_text(typ):
             column = f'"{error_root}"'
             text = f"CAST({column} AS VARCHAR)"
@@ -338,8 +369,46 @@ def parquet_select(
         present = "false"
     else:
         present = "NULL"
+    if grouping is not None:
+        return _grouped(columns, present, extractor, grouping, paths, read, ordered)
     projection = ", ".join(f"{expr} AS {col}" for col, expr in columns.items())
     return (
         f"SELECT filename AS _file, false AS _blank, true AS _valid, {present} AS _error_present, "
         f"{projection} FROM (SELECT *{extractor.select_list()} FROM {reader})"
+    )
+
+
+def _grouped(
+    columns: dict[str, str],
+    present: str,
+    extractor: _Extractor,
+    grouping: Grouping,
+    paths: list[str],
+    read: list[str],
+    ordered: dict[str, str],
+) -> str:
+    """The projection over distinct raw rows: the raw columns it reads are the group key."""
+    ts = columns.pop("ts")
+    first, last = "min(_row_ts)", "max(_row_ts)"
+    if ts in ordered and not grouping.ts_keys:  # cast the group's first and last, not each row
+        ts = ordered[ts]
+        first, last = f"CAST({first} AS TIMESTAMP)", f"CAST({last} AS TIMESTAMP)"
+    raw = "".join(f'"{name}", ' for name in read)
+    split = "".join(
+        f"{key.replace('{ts}', '_row_ts')} AS _t{i}, " for i, key in enumerate(grouping.ts_keys)
+    )
+    reader = (
+        f"read_parquet({path_list(paths)}, union_by_name = true, filename = true, "
+        "file_row_number = true)"
+    )
+    distinct = (
+        f"SELECT {raw}{split}count(*) AS _n, {first} AS _first_ts, "
+        f"{last} AS _last_ts FROM (SELECT *, {ts} AS _row_ts FROM {reader} "
+        f"WHERE {grouping.where}) GROUP BY ALL"
+    )
+    projection = ", ".join(f"{expr} AS {col}" for col, expr in columns.items())
+    return (
+        f"SELECT NULL::VARCHAR AS _file, false AS _blank, true AS _valid, "
+        f"{present} AS _error_present, {projection}, _first_ts AS ts, _n, _first_ts, _last_ts "
+        f"FROM (SELECT *{extractor.select_list()} FROM ({distinct}))"
     )

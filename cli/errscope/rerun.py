@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from errscope import queries
 from errscope.loader import ANALYSED, Progress
-from errscope.match_cache import cache_enabled, detach, match_table
+from errscope.match_cache import cache_enabled, detach, match_into, open_matches
 from errscope.reasons import reason_for
 from errscope.refine import NO_CODE
 from errscope.refine_sql import decisions_sql, literal
@@ -81,9 +81,15 @@ def rerun(
     prefix: str = "",
     progress: Progress | None = None,
     use_cache: bool | None = None,
+    row_level: bool = True,
 ) -> RerunStats:
-    """Create `{prefix}decisions`, `{prefix}decided`, `{prefix}codes`, `{prefix}patterns` and
-    the `{prefix}classified` view from the loader's `groups`."""
+    """Create `{prefix}decided_raw`, `{prefix}decided`, `{prefix}codes` and `{prefix}patterns`
+    from the loader's `groups`, and unless `row_level` is False (reports that read only
+    tuples) `{prefix}decisions` and the per-row `{prefix}classified` view.
+
+    Tuples are decided straight from the match cache, which a warm run finds complete: one
+    join. Messages it lacks are matched into it, and the tuples decided again.
+    """
     use_cache = cache_enabled() if use_cache is None else use_cache
     full_rerun = full_rerun or profile_full_rerun(con)
     if full_rerun:
@@ -91,17 +97,13 @@ def rerun(
     else:
         listed = ", ".join(literal(n) for n in sorted(_looked(registry))) or "NULL"
         looked = f"list_contains([{listed}]::VARCHAR[], coalesce(type, '{NO_CODE}'))"
-    wanted = (
-        f"SELECT DISTINCT message FROM groups WHERE _disposition = '{ANALYSED}' "
-        f"AND message IS NOT NULL AND message <> '' AND {looked}"
-    )
-    matches, distinct, matched = match_table(
-        con, registry, wanted, f"{prefix}matches", use_cache=use_cache, progress=progress
-    )
+    wanted = f"{looked} AND message IS NOT NULL AND message <> ''"
+    matches = open_matches(con, registry, f"{prefix}matches", use_cache=use_cache)
     source = (
         "(SELECT g.type, g.message, g.status, g.provider, g.source, g.source_how, g.n, "
-        f"g.first_ts, g.last_ts, m.matches FROM groups AS g LEFT JOIN {matches} AS m "
-        f"ON g.message = m.message WHERE g._disposition = '{ANALYSED}')"
+        f"g.first_ts, g.last_ts, m.matches, m.rowid AS _known FROM groups AS g "
+        f"LEFT JOIN {matches} AS m ON g.message = m.message "
+        f"WHERE g._disposition = '{ANALYSED}')"
     )
     kept = [
         "type",
@@ -113,30 +115,49 @@ def rerun(
         "n",
         "first_ts",
         "last_ts",
+        "_known",
     ]
-    con.execute(
-        f"CREATE OR REPLACE TABLE {prefix}decided_raw AS "
-        + decisions_sql(registry, source, kept, full_rerun=full_rerun)
+    decide = f"CREATE OR REPLACE TABLE {prefix}decided_raw AS " + decisions_sql(
+        registry, source, kept, full_rerun=full_rerun
     )
-    con.execute(
-        f"CREATE OR REPLACE TABLE {prefix}decisions AS SELECT type, message, status, provider, "
-        "sum(n)::BIGINT AS n, new_code, step, pattern_position, status_used, first_match "
-        f"FROM {prefix}decided_raw GROUP BY ALL"
+    empty = not con.execute(f"SELECT 1 FROM {matches} LIMIT 1").fetchall()
+    if empty:  # nothing cached (a new registry, or --no-cache): match first, decide once
+        todo = f"SELECT DISTINCT message FROM groups WHERE _disposition = '{ANALYSED}' AND {wanted}"
+    else:
+        con.execute(decide)
+        todo = f"SELECT DISTINCT message FROM {prefix}decided_raw WHERE _known IS NULL AND {wanted}"
+    matched = match_into(con, registry, todo, matches, f"{prefix}matches", progress=progress)
+    if matched or empty:
+        con.execute(decide)
+    distinct = int(
+        con.execute(  # cached messages are distinct, so are their row ids
+            f"SELECT count(DISTINCT _known) FROM {prefix}decided_raw WHERE {wanted}"
+        ).fetchall()[0][0]  # type: ignore[index]
     )
     detach(con, f"{prefix}matches")
+    if row_level:
+        con.execute(
+            f"CREATE OR REPLACE TABLE {prefix}decisions AS SELECT type, message, status, "
+            "provider, sum(n)::BIGINT AS n, new_code, step, pattern_position, status_used, "
+            f"first_match FROM {prefix}decided_raw GROUP BY ALL"
+        )
+        tuples_sql = f"SELECT count(*) FROM {prefix}decisions"
+    else:
+        tuples_sql = _distinct_tuples_sql(con, f"{prefix}decided_raw")
     _register_patterns(con, registry, f"{prefix}patterns")
     names: set[str] = {
         r[0]
         for r in con.execute(
             f"SELECT DISTINCT coalesce(type, '{NO_CODE}') FROM groups "
             f"WHERE _disposition = '{ANALYSED}' UNION SELECT DISTINCT new_code "
-            f"FROM {prefix}decisions"
+            f"FROM {prefix}decided_raw"
         ).fetchall()
     }
     _register_codes(con, registry, names, f"{prefix}codes")
     con.execute(queries.get("decided").sql.replace("{prefix}", prefix))
-    con.execute(queries.get("classified").sql.replace("{prefix}", prefix))
-    tuples = int(con.execute(f"SELECT count(*) FROM {prefix}decisions").fetchall()[0][0])  # type: ignore[index]
+    if row_level:
+        con.execute(queries.get("classified").sql.replace("{prefix}", prefix))
+    tuples = int(con.execute(tuples_sql).fetchall()[0][0])  # type: ignore[index]
     return RerunStats(distinct_tuples=tuples, distinct_messages=distinct, messages_matched=matched)
 
 
@@ -148,6 +169,22 @@ def profile_full_rerun(con: duckdb.DuckDBPyConnection) -> bool:
     except duckdb.CatalogException:
         return False
     return bool(found and found[0][0])
+
+
+def _distinct_tuples_sql(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """SQL counting the distinct (type, message, status, provider) of `table`.
+
+    Its rows are distinct with their source and source_how added. When each provider has one
+    source and derivation (source rules reading the provider, no source column), those add
+    nothing, and the rows are the count: no grouping by message.
+    """
+    mixed = con.execute(
+        f"SELECT count(*) FROM (SELECT provider FROM {table} GROUP BY provider "
+        "HAVING count(DISTINCT (source, source_how)) > 1)"
+    ).fetchall()[0][0]  # type: ignore[index]
+    if not mixed:
+        return f"SELECT count(*) FROM {table}"
+    return f"SELECT count(*) FROM (SELECT DISTINCT type, message, status, provider FROM {table})"
 
 
 def _register_table(con: duckdb.DuckDBPyConnection, table: str, arrow: pa.Table) -> None:
