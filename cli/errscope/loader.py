@@ -138,6 +138,9 @@ def connect() -> duckdb.DuckDBPyConnection:
     # stored side's values for both: wrong counts. tests/test_loader.py pins the case.
     with contextlib.suppress(duckdb.Error):  # a DuckDB without that optimizer has no such bug
         con.execute("SET disabled_optimizers = 'common_subplan'")
+    # Every report orders its rows itself; keeping the scan order in the tables errscope
+    # builds (groups, decisions) only costs time and memory.
+    con.execute("SET preserve_insertion_order = false")
     limit = os.environ.get("ERRSCOPE_MEMORY_LIMIT", MEMORY_LIMIT)
     spill = os.path.join(tempfile.gettempdir(), f"errscope-spill-{os.getpid()}")
     try:
