@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +16,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "cli"))
 sys.path.insert(0, str(ROOT / "tests"))
+# Caches (compiled patterns, matches, counted groups) live in a folder of this test session,
+# so no run depends on what an earlier session left behind.
+os.environ.setdefault("ERRSCOPE_CACHE_DIR", tempfile.mkdtemp(prefix="errscope-test-cache-"))
 
 from errscope.cli import main  # noqa: E402
 from errscope.registry import Registry, parse_registry  # noqa: E402

@@ -137,6 +137,11 @@ def _report(
         f"messages ({stats.messages_matched} matched now, the rest from the cache) "
         f"in {seconds:.2f}s"
     ]
+    if loaded.rows_cached:
+        notes.append(
+            f"{loaded.rows_cached} of {loaded.rows_read} rows counted from the load cache "
+            "(files unchanged since an earlier run)"
+        )
     sections = [
         Section(
             "codes",

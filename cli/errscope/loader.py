@@ -17,6 +17,7 @@ from datetime import datetime
 
 import duckdb
 
+from errscope import load_cache
 from errscope.errors import InputError, UsageError
 from errscope.filters import check_filter, filter_columns
 from errscope.inputs import JSONL, PARQUET, POSTGRES, InputFile, discover
@@ -103,6 +104,7 @@ class LoadReport:
     profile: str = LOBEHUB
     profile_detected: bool = False
     full_rerun: bool = False  # the profile re-classifies every row
+    rows_cached: int = 0  # rows whose counted groups came from the load cache
 
     @property
     def rows_read(self) -> int:
@@ -204,12 +206,16 @@ def load(
         "CREATE OR REPLACE VIEW rows_keyed AS SELECT rows.*, CASE WHEN "
         f"{_keep_expr(keep_message_for)} THEN message END AS key_message FROM rows",
     ]
+    cached_rows = 0
     if profile.is_mapping_only and all(f.format == PARQUET for f in files):
         _run(con, steps, files, progress)
-        _load_groups(con, files, replace(options, mapping=mapping), keep_message_for, progress)
+        cached_rows = _load_groups(
+            con, files, replace(options, mapping=mapping), keep_message_for, progress
+        )
     else:
         _run(con, [*steps, _groups_sql(keep_message_for)], files, progress)
     report = _account(con, files, options)
+    report.rows_cached = cached_rows
     report.profile, report.profile_detected = profile.name, detected
     report.full_rerun = profile.full_rerun
     if report.dispositions.get(SKIP_MALFORMED) and not options.skip_bad_rows:
@@ -301,14 +307,16 @@ def _load_groups(
     options: LoadOptions,
     keep_message_for: frozenset[str] | None,
     progress: Progress | None,
-) -> None:
+) -> int:
     """`groups` from Parquet files, read as groups of alike rows, one part at a time.
 
     Rows that agree on every raw column the needed columns come from (the error document,
     the provider, ...) give the same columns, source and disposition, so these are computed
     once per distinct raw row: JSON is parsed about a third as often. Time filters split
     groups where they would split rows; a filter or source rule that reads the timestamp
-    keeps it in the key. Each part's groups are counted apart, then summed.
+    keeps it in the key. Each part's groups are counted apart, then summed. A part whose
+    files are unchanged since an earlier run comes from the load cache (errscope.load_cache).
+    Returns the rows whose groups came from the cache.
     """
     columns = set(_GROUP_COLUMNS)
     for expression in [options.where, *(rule.when for rule in options.source_rules)]:
@@ -330,20 +338,43 @@ def _load_groups(
     fields = frozenset(f for f, c in FIELD_TO_COLUMN.items() if c in columns)
     paths = [f.path for f in files]
     parts = _parts(con, paths)
-    for number, where in enumerate(parts):
+    caching = load_cache.enabled()
+    cached_rows = 0
+    for number, (part_paths, where) in enumerate(parts):
         grouping = Grouping(fields=fields, ts_keys=ts_keys, where=where)
-        select = parquet_select(con, paths, options.mapping, grouping=grouping)
+        select = parquet_select(con, part_paths, options.mapping, grouping=grouping)
         staged = _staging_sql(f"(SELECT *, NULL::VARCHAR AS _problem FROM ({select}))", options)
-        into = "INSERT INTO group_parts" if number else "CREATE OR REPLACE TABLE group_parts AS"
-        if len(parts) == 1:
-            into = "CREATE OR REPLACE TABLE groups AS"
-        statement = _groups_sql(keep_message_for, f"({staged})", weighted=True, into=into)
-        _run(con, [statement], files, _part_progress(progress, number, len(parts)))
+        body = _groups_sql(keep_message_for, f"({staged})", weighted=True, into="")
+        target = "groups" if len(parts) == 1 else "group_parts"
+        into = f"INSERT INTO {target} BY NAME" if number else f"CREATE OR REPLACE TABLE {target} AS"
+        key = load_cache.part_key(body, part_paths) if caching else None
+        found = load_cache.lookup(key) if key is not None else None
+        if found is not None:
+            try:
+                con.execute(f"{into} SELECT * FROM read_parquet({sql_string(str(found))})")
+                cached_rows += int(
+                    con.execute(
+                        f"SELECT coalesce(sum(n), 0) FROM read_parquet({sql_string(str(found))})"
+                    ).fetchall()[0][0]  # type: ignore[index]
+                )
+                continue
+            except duckdb.Error:  # unreadable entry: compute the part again
+                load_cache.forget(found)
+        part_progress = _part_progress(progress, number, len(parts))
+        if key is None:
+            _run(con, [into + body], files, part_progress)
+            continue
+        _run(con, ["CREATE OR REPLACE TABLE group_part AS" + body], files, part_progress)
+        load_cache.store(con, "group_part", key)
+        con.execute(f"{into} SELECT * FROM group_part")
+        con.execute("DROP TABLE group_part")
     if len(parts) > 1:
         _run(con, [_SUM_PARTS_SQL, "DROP TABLE group_parts"], files, None)
     counted = con.execute("SELECT coalesce(sum(n), 0) FROM groups").fetchall()[0][0]  # type: ignore[index]
     if counted != _row_count(con, paths):  # never expected: count row by row instead
         _run(con, [_groups_sql(keep_message_for)], files, progress)
+        return 0
+    return cached_rows
 
 
 _SUM_PARTS_SQL = """
@@ -355,12 +386,14 @@ GROUP BY ALL
 """
 
 
-def _parts(con: duckdb.DuckDBPyConnection, paths: list[str]) -> list[str]:
-    """Filters that split the files' rows into parts of about PART_ROWS rows.
+def _parts(con: duckdb.DuckDBPyConnection, paths: list[str]) -> list[tuple[list[str], str]]:
+    """The files of each part, and the filter on their rows, in parts of about PART_ROWS rows.
 
-    Small files go together whole; a large file splits at row-group boundaries, which
-    DuckDB skips to from the file's metadata. Each file's last range is open-ended, so every
-    row falls in exactly one part whatever the metadata says.
+    A file of at least PART_ROWS / 8 rows is a part of its own, so its groups can be cached
+    and reused whichever files it is read with (a folder of daily exports, a week later);
+    smaller files go together. A large file splits at row-group boundaries, which DuckDB
+    skips to from the file's metadata; its last range is open-ended, so every row falls in
+    exactly one part whatever the metadata says.
     """
     sizes = con.execute(
         "SELECT file_name, row_group_num_rows FROM (SELECT DISTINCT file_name, row_group_id, "
@@ -370,30 +403,29 @@ def _parts(con: duckdb.DuckDBPyConnection, paths: list[str]) -> list[str]:
     for name, rows in sizes:
         if name in paths:
             row_groups[paths.index(name)].append(int(rows))
-    if sum(map(sum, row_groups)) <= PART_ROWS or (len(paths) > 1 and not _file_index(con, paths)):
-        return ["true"]
-    parts: list[str] = []
-    small: list[int] = []
+    if sum(map(sum, row_groups)) <= PART_ROWS:
+        return [(paths, "true")]
+    parts: list[tuple[list[str], str]] = []
+    small: list[str] = []
     small_rows = 0
-    for index, groups in enumerate(row_groups):
+    for path, groups in zip(paths, row_groups, strict=True):
         total = sum(groups)
-        file = f"file_index = {index} AND " if len(paths) > 1 else ""
-        if total <= PART_ROWS and len(paths) > 1:
+        if total < PART_ROWS // 8:
             if small and small_rows + total > PART_ROWS:
-                parts.append(f"file_index IN ({', '.join(map(str, small))})")
+                parts.append((small, "true"))
                 small, small_rows = [], 0
-            small.append(index)
+            small.append(path)
             small_rows += total
             continue
         start = end = 0
         for rows in groups:
             end += rows
             if end - start >= PART_ROWS and end < total:
-                parts.append(f"{file}file_row_number >= {start} AND file_row_number < {end}")
+                parts.append(([path], f"file_row_number >= {start} AND file_row_number < {end}"))
                 start = end
-        parts.append(f"{file}file_row_number >= {start}")
+        parts.append(([path], f"file_row_number >= {start}" if start else "true"))
     if small:
-        parts.append(f"file_index IN ({', '.join(map(str, small))})")
+        parts.append((small, "true"))
     return parts
 
 
@@ -402,15 +434,6 @@ def _row_count(con: duckdb.DuckDBPyConnection, paths: list[str]) -> int:
         f"SELECT sum(num_rows) FROM parquet_file_metadata({path_list(paths)})"
     ).fetchall()[0][0]  # type: ignore[index]
     return int(rows or 0)
-
-
-def _file_index(con: duckdb.DuckDBPyConnection, paths: list[str]) -> bool:
-    """True when DuckDB numbers the files it reads (the `file_index` column, DuckDB 1.3+)."""
-    try:
-        con.execute(f"SELECT file_index FROM read_parquet({path_list(paths[:1])}) LIMIT 0")
-    except duckdb.Error:
-        return False
-    return True
 
 
 def _part_progress(progress: Progress | None, number: int, parts: int) -> Progress | None:
