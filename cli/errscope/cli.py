@@ -121,7 +121,9 @@ def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
     no_cache: Annotated[
         bool,
-        typer.Option("--no-cache", help="Neither read nor write the classification cache."),
+        typer.Option(
+            "--no-cache", help="Neither read nor write the caches (matches, counted groups)."
+        ),
     ] = False,
 ) -> None:
     _state["debug"] = debug
