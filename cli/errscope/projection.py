@@ -7,6 +7,7 @@ identifiers come only from validated mapping paths.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -222,21 +223,42 @@ def _json_timestamp(value: str) -> str:
     )
 
 
+_FULL_COLUMNS: dict[tuple[tuple[str, int, int, int, int], ...], frozenset[str]] = {}
+
+
+def _file_identity(path: str) -> tuple[str, int, int, int, int]:
+    """What changes when a file is replaced or rewritten (ctime even if mtime is restored)."""
+    st = os.stat(path)
+    return path, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
 def _never_null(
     con: duckdb.DuckDBPyConnection, paths: list[str], types: dict[str, object]
 ) -> Callable[[str], bool]:
     """Top-level columns that every file's statistics say hold no NULL, and for text no value
-    that starts with a space or is empty (which the projection would turn into NULL)."""
+    that starts with a space or is empty (which the projection would turn into NULL).
+
+    Remembered per file list and the files' identities: a large file read in parts asks
+    once, not once per part (reading the statistics of 100 row groups took 60 ms).
+    """
     try:
-        stats = con.execute(
-            "SELECT path_in_schema, bool_and(stats_null_count = 0 AND (stats_min_value IS NULL "
-            "OR stats_min_value >= '!')) AS full, "
-            "count(DISTINCT file_name) AS files FROM parquet_metadata("
-            f"{path_list(paths)}) GROUP BY ALL"
-        ).fetchall()
-    except duckdb.Error:
-        return lambda path: False
-    full = {name for name, ok, files in stats if ok and files == len(paths)}
+        identity = tuple(_file_identity(p) for p in paths)
+    except OSError:
+        identity = None
+    full = _FULL_COLUMNS.get(identity) if identity is not None else None
+    if full is None:
+        try:
+            stats = con.execute(
+                "SELECT path_in_schema, bool_and(stats_null_count = 0 AND (stats_min_value IS "
+                "NULL OR stats_min_value >= '!')) AS full, "
+                "count(DISTINCT file_name) AS files FROM parquet_metadata("
+                f"{path_list(paths)}) GROUP BY ALL"
+            ).fetchall()
+        except duckdb.Error:
+            return lambda path: False
+        full = frozenset(name for name, ok, files in stats if ok and files == len(paths))
+        if identity is not None:
+            _FULL_COLUMNS[identity] = full
 
     def check(path: str) -> bool:
         return path in full and "." not in path
