@@ -15,6 +15,7 @@ import os
 import threading
 import time
 from array import array
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -26,7 +27,7 @@ from errscope.matcher import Matcher, cache_dir, pattern_regex
 from errscope.registry import Registry
 
 BATCH_ROWS = 50_000
-PARALLEL_BATCH_ROWS = 1_000_000  # per fork: a batch's messages are in memory twice
+PARALLEL_BATCH_ROWS = 200_000
 PARALLEL_MIN = 300_000  # messages to match before worker processes pay for themselves
 WORKERS = 2
 CACHE_MAX_AGE_DAYS = 30
@@ -203,11 +204,10 @@ def _classified(batches: pa.RecordBatchReader, registry: Registry, todo: int) ->
     """Each batch of messages with its matches.
 
     Matching is Python calling Hyperscan per message; threads do not help (the GIL is held
-    between scans). Large runs fork WORKERS processes per batch instead, which pays off above
-    PARALLEL_MIN messages on two cores. A forked worker inherits the batch and the compiled
-    patterns from this process's memory, so nothing is sent to it but a range of row numbers
-    (sending the messages through a pipe took as long as matching them); answers come back
-    as Arrow list buffers, not Python lists.
+    between scans). Large runs fork worker processes instead, each loading the compiled
+    patterns from the cache, which pays off above PARALLEL_MIN messages on two cores. Two
+    batches are in flight, so the workers match the next one while this process stores the
+    last; answers come back as Arrow list buffers, not Python lists.
     """
     matcher = prepared_matcher(registry)
     if todo < PARALLEL_MIN or (os.cpu_count() or 1) < 2 or not hasattr(os, "fork"):
@@ -217,32 +217,19 @@ def _classified(batches: pa.RecordBatchReader, registry: Registry, todo: int) ->
                 {"message": messages, "matches": matcher.matches_many(messages)}, schema=_SCHEMA
             )
         return
-    global _WORKER_MATCHER, _WORKER_MESSAGES
     context = multiprocessing.get_context("fork")
-    try:
-        _WORKER_MATCHER = matcher
-        for column in _rebatched(batches, PARALLEL_BATCH_ROWS):
-            _WORKER_MESSAGES = column
-            size = -(-len(column) // WORKERS)
-            ranges = [(lo, min(lo + size, len(column))) for lo in range(0, len(column), size)]
-            with ProcessPoolExecutor(len(ranges), mp_context=context) as pool:  # forked here
-                yield _answers(column, [pool.submit(_match_range, lo, hi) for lo, hi in ranges])
-    finally:
-        _WORKER_MATCHER = _WORKER_MESSAGES = None
-
-
-def _rebatched(batches: pa.RecordBatchReader, rows: int) -> Iterator[pa.Array]:
-    """The first column of `batches` in arrays of about `rows` (DuckDB hands out ~120k)."""
-    chunks: list[pa.Array] = []
-    held = 0
-    for batch in batches:
-        chunks.append(batch.column(0))
-        held += batch.num_rows
-        if held >= rows:
-            yield pa.concat_arrays(chunks)
-            chunks, held = [], 0
-    if chunks:
-        yield pa.concat_arrays(chunks)
+    with ProcessPoolExecutor(
+        WORKERS, mp_context=context, initializer=_start_worker, initargs=(registry.text,)
+    ) as pool:
+        pending: deque[tuple[pa.Array, list[Future[tuple[bytes, bytes]]]]] = deque()
+        for batch in batches:
+            column = batch.column(0)
+            parts = _split(column.to_pylist(), WORKERS)
+            pending.append((column, [pool.submit(_match_part, part) for part in parts]))
+            if len(pending) > 1:
+                yield _answers(*pending.popleft())
+        while pending:
+            yield _answers(*pending.popleft())
 
 
 def _answers(messages: pa.Array, parts: list[Future[tuple[bytes, bytes]]]) -> pa.Table:
@@ -258,21 +245,30 @@ def _answers(messages: pa.Array, parts: list[Future[tuple[bytes, bytes]]]) -> pa
     return pa.table({"message": messages.cast(pa.string()), "matches": matches}, schema=_SCHEMA)
 
 
-# What a forked worker reads: set in the parent just before the fork, never sent.
 _WORKER_MATCHER: Matcher | None = None
-_WORKER_MESSAGES: pa.Array | None = None
 
 
-def _match_range(lo: int, hi: int) -> tuple[bytes, bytes]:
-    """Matches of messages lo..hi of the batch, as Arrow list buffers: int32 offsets and
-    int16 indexes."""
-    assert _WORKER_MATCHER is not None and _WORKER_MESSAGES is not None
+def _start_worker(registry_text: str) -> None:
+    global _WORKER_MATCHER
+    from errscope.registry import parse_registry
+
+    _WORKER_MATCHER = Matcher(parse_registry(registry_text).patterns)
+
+
+def _match_part(messages: list[str]) -> tuple[bytes, bytes]:
+    """Matches of each message as Arrow list buffers: int32 offsets and int16 indexes."""
+    assert _WORKER_MATCHER is not None
     starts = array("i", [0])
     found = array("h")
-    for matched in _WORKER_MATCHER.matches_many(_WORKER_MESSAGES.slice(lo, hi - lo).to_pylist()):
+    for matched in _WORKER_MATCHER.matches_many(messages):
         found.extend(matched)
         starts.append(len(found))
     return starts.tobytes(), found.tobytes()
+
+
+def _split(items: list[str], parts: int) -> list[list[str]]:
+    size = -(-len(items) // parts) if items else 0
+    return [items[i : i + size] for i in range(0, len(items), size)] if size else [[]]
 
 
 def detach(con: duckdb.DuckDBPyConnection, table: str) -> None:
