@@ -217,6 +217,7 @@ _PAIR = (Matcher(_REGISTRY.patterns), Matcher(_REGISTRY.patterns, use_hyperscan=
             (r"(?s)(?:c{4,99}|d{0,19})", r"(?s)(?:a+|b{2,})"),
         ),
         (r"(?s)(?:abc|d{0,5})", None),
+        (r"(?s)(?:a{,30}b)", None),  # RE2 reads `{,30}` as text, not a repeat
         (r"(?s)(?:a\{0,30}|[{]{0,30}x)", (r"(?s)(?:a\{0,30})", r"(?s)(?:[{]*x)")),
         # a flag at the top level reaches later alternatives: relaxed whole, never split
         (r"(?s)(?:(?i)abc|a(?-i)[^\n]{0,60}b|q)", (None, r"(?s)(?:(?i)abc|a(?-i)[^\n]*b|q)")),

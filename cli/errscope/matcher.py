@@ -347,7 +347,7 @@ def _tokens(regex: str) -> list[tuple[str, str]]:
             j = regex.find("}", i)
             inner = regex[i + 1 : j] if j > 0 else ""
             low, comma, high = inner.partition(",")
-            if comma and low.isdigit() | (low == "") and high.isdigit():
+            if comma and low.isdigit() and high.isdigit():  # RE2 reads `{,n}` as text
                 tokens.append((regex[i : j + 1], "repeat"))
                 i = j + 1
             else:
