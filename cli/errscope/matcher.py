@@ -285,8 +285,10 @@ def split_relaxed(regex: str) -> tuple[str | None, str] | None:
     if not regex.startswith("(?s)(?:") or depth != -1 or len(head) + len(body) + 1 != len(regex):
         relaxed = relaxed_regex(regex)
         return (None, relaxed) if relaxed is not None else None
-    exact = ["".join(b) for b in branches if relaxed_regex("".join(b)) is None]
-    loose = [relaxed_regex("".join(b)) or "" for b in branches if relaxed_regex("".join(b))]
+    texts = ["".join(b) for b in branches]
+    relaxings = [relaxed_regex(text) for text in texts]
+    exact = [text for text, loose in zip(texts, relaxings, strict=True) if loose is None]
+    loose = [text for text in relaxings if text is not None]
     return (
         head + "|".join(exact) + ")" if exact else None,
         head + "|".join(loose) + ")",
