@@ -11,7 +11,8 @@ SELECT
   stored_code AS from_code,
   new_code AS to_code,
   sum(n)::BIGINT AS rows,
-  first(message ORDER BY n DESC, message NULLS LAST) AS example
+  -- the most frequent message, ties to the first in order (NULL last): a minimum, no sort
+  arg_min(message, (-n, message IS NULL, message)) AS example
 FROM cells
 GROUP BY ALL
 ORDER BY rows DESC, from_code, to_code

@@ -15,7 +15,7 @@ from conftest import lobehub_row, make_registry
 from errscope import loader
 from errscope.analysis import AnalyzeOptions, analyze
 from errscope.loader import LoadOptions, SourceRule, connect, load
-from errscope.matcher import Matcher, prefilter_regex
+from errscope.matcher import Matcher, prefilter_regex, split_untranslatable
 from errscope.registry import load_registry
 
 
@@ -150,16 +150,50 @@ regex = '(?i)overloaded|(?-i:\bUNAVAILABLE\b)|đang bận'
 [[patterns]]
 code = "RateLimitExceeded"
 regex = 'máy (?i:đang) BẬN'
+
+[[patterns]]
+code = "InsufficientQuota"
+regex = '(?i)quota|(?-i:XY)đ|hết hạn mức'
+
+[[patterns]]
+code = "RateLimitExceeded"
+regex = 'rate limit'
 '''
 
 
 @pytest.mark.parametrize(
     "message",
     ["OVERLOADED", "unavailable", "UNAVAILABLE now", "ĐANG BẬN", "máy ĐANG BẬN", "MÁY đang bận",
-     "máy đang BẬN", "nothing", "s\u212aill unavailable", ""],
+     "máy đang BẬN", "nothing", "s\u212aill unavailable", "", "QUOTA", "XYđ", "xyĐ", "XYĐ",
+     "Hết Hạn Mức", "xy đ quota"],
 )
 def test_prefiltered_patterns_agree_with_re2(message: str) -> None:
     registry = make_registry(SCOPED)
     fast, reference = Matcher(registry.patterns), Matcher(registry.patterns, use_hyperscan=False)
     assert fast.matches(message) == reference.matches(message)
     assert fast.matches_many([message]) == [reference.matches(message)]
+
+
+def test_scoped_patterns_keep_their_plain_alternatives_exact() -> None:
+    # Only the alternatives that cannot join the exact part go through RE2's confirmation.
+    fast = Matcher(make_registry(SCOPED).patterns)
+    assert sorted(fast._confirm) == [0, 1, 2]
+    assert 0 in fast._hs_ids and 2 in fast._hs_ids  # exact parts, no confirming
+    assert 1 not in fast._hs_ids  # no exact part: a whole prefilter
+
+
+@pytest.mark.parametrize(
+    ("regex", "expected"),
+    [
+        (
+            "(?s)(?:(?i)overloaded|(?-i:UNAVAILABLE)|đang bận)",
+            ("(?s)(?:(?i)overloaded|(?-i:UNAVAILABLE))", "(?is)(?:[Đđ]ang b[Ậậ]n)"),
+        ),
+        ("(?s)(?:(?i)a|(?-i:XY)đ|b)", ("(?s)(?:(?i)a|b)", "(?is)(?:(?:XY)[Đđ])")),
+        ("(?s)(?:(?i)a(?-i:XY)đ)", None),  # one alternative: nothing to split
+        ("(?s)(?:(?i)a|(?-i)XYđ|b)", None),  # a top-level flag reaches the later ones
+        ("(?s)(?:(?i)\\pL|(?-i:XY)đ)", None),  # no alternative translates
+    ],
+)
+def test_untranslatable_patterns_split(regex: str, expected: tuple[str, str] | None) -> None:
+    assert split_untranslatable(regex) == expected

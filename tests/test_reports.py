@@ -176,3 +176,27 @@ def test_report_errors(cli, dump: Path, tmp_path: Path) -> None:  # type: ignore
     assert run.code == 2 and "is not a folder" in run.err
     run = cli("report", str(dump), "--weekly", "--out-dir", str(tmp_path), "--layout", "zip")
     assert run.code == 2 and "unknown layout" in run.err
+
+
+def test_reclassification_example_is_the_most_frequent_message(tmp_path: Path, registries) -> None:  # type: ignore[no-untyped-def]
+    # Per code pair, the example is the message with the most rows over all its statuses and
+    # providers; between messages with as many rows, the first in order.
+    from errscope.analysis import analyze
+    from errscope.registry import load_registry
+
+    rows = []
+    for n, (message, status) in enumerate(
+        [("quota b", 400), ("quota b", 400), ("quota a", 400), ("quota a", 400),
+         ("quota split", 400), ("quota split", 500), ("quota split", None),
+         ("quota c", 400), ("socket hang up x", 400), ("socket hang up w", 400)]
+    ):
+        body = {"status": status} if status is not None else None
+        rows.append(lobehub_row(n, "ProviderBizError", message, body=body))
+    dump = write_jsonl(tmp_path / "ties.jsonl", rows)
+    report = analyze([str(dump)], load_registry(str(registries[1])))
+    examples = {(r["from_code"], r["to_code"]): (r["rows"], r["example"])
+                for r in report.section("reclassifications").rows}
+    assert examples == {
+        ("ProviderBizError", "InsufficientQuota"): (8, "quota split"),
+        ("ProviderBizError", "ProviderNetworkError"): (2, "socket hang up w"),
+    }

@@ -264,6 +264,51 @@ def split_relaxed(regex: str) -> tuple[str | None, str] | None:
     """
     if relaxed_regex(regex) is None:
         return None
+    split = _alternatives(regex)
+    if split is None:
+        relaxed = relaxed_regex(regex)
+        return (None, relaxed) if relaxed is not None else None
+    head, texts = split
+    relaxings = [relaxed_regex(text) for text in texts]
+    exact = [text for text, loose in zip(texts, relaxings, strict=True) if loose is None]
+    loose = [text for text in relaxings if text is not None]
+    return (
+        head + "|".join(exact) + ")" if exact else None,
+        head + "|".join(loose) + ")",
+    )
+
+
+def split_untranslatable(regex: str) -> tuple[str, str] | None:
+    """For a pattern Hyperscan cannot take whole (hyperscan_regex gives None): its top-level
+    alternatives apart, (the exact Hyperscan form of those it can take, a prefilter of the
+    rest), or None when no such split exists.
+
+    Scoped case flags and cased non-ASCII letters are each fine alone but not together
+    (`(?i)overloaded|(?-i:\\bUNAVAILABLE\\b)|đang bận`): whole, the pattern is a prefilter
+    made case-insensitive throughout, so every "unavailable" would be confirmed by RE2. Split,
+    only a message that the untranslatable alternatives alone fire on is.
+    """
+    split = _alternatives(regex)
+    if split is None:
+        return None
+    head, texts = split
+    exact: list[str] = []
+    rest: list[str] = []
+    for text in texts:  # each alternative joins the exact ones while they still translate
+        (exact if hyperscan_regex(head + "|".join([*exact, text]) + ")") else rest).append(text)
+    if not exact or not rest:
+        return None
+    prefilter = prefilter_regex(head + "|".join(rest) + ")")
+    whole = hyperscan_regex(head + "|".join(exact) + ")")
+    if whole is None or prefilter is None:
+        return None
+    return whole, prefilter
+
+
+def _alternatives(regex: str) -> tuple[str, list[str]] | None:
+    """A registry regex `(?s)(?:` [`(?i)`] alternatives `)` as its head and the texts of its
+    top-level alternatives; None for any other shape, or when a flag set at the top level
+    reaches the alternatives after it (they could not be taken apart)."""
     head = "(?s)(?:(?i)" if regex.startswith("(?s)(?:(?i)") else "(?s)(?:"
     branches: list[list[str]] = [[]]
     depth = 0
@@ -278,21 +323,12 @@ def split_relaxed(regex: str) -> tuple[str | None, str] | None:
             branches.append([])
             continue
         elif depth == 0 and token.startswith("(?"):  # a flag reaching later alternatives
-            depth = 1 << 20
-            break
+            return None
         branches[-1].append(token)
     body = "".join("".join(b) for b in branches) + "|" * (len(branches) - 1)
     if not regex.startswith("(?s)(?:") or depth != -1 or len(head) + len(body) + 1 != len(regex):
-        relaxed = relaxed_regex(regex)
-        return (None, relaxed) if relaxed is not None else None
-    texts = ["".join(b) for b in branches]
-    relaxings = [relaxed_regex(text) for text in texts]
-    exact = [text for text, loose in zip(texts, relaxings, strict=True) if loose is None]
-    loose = [text for text in relaxings if text is not None]
-    return (
-        head + "|".join(exact) + ")" if exact else None,
-        head + "|".join(loose) + ")",
-    )
+        return None
+    return head, ["".join(b) for b in branches]
 
 
 def _relaxed_candidates(candidates: dict[int, str]) -> dict[int, str]:
@@ -394,14 +430,22 @@ class Matcher:
         regexes = [pattern_regex(p) for p in self.patterns]
         translated = [hyperscan_regex(r) if hyperscan and use_hyperscan else None for r in regexes]
         candidates = {i: t for i, t in enumerate(translated) if t is not None}
+        whole = dict(candidates)  # untranslatable patterns as one prefilter each
         for i, regex in enumerate(regexes):  # RE2 runs these only where their prefilter fires
-            prefilter = prefilter_regex(regex) if i not in candidates and candidates else None
+            if i in whole or not whole:
+                continue
+            prefilter = prefilter_regex(regex)
             if prefilter is not None:
-                candidates[_PREFILTER + i] = prefilter
-        relaxed = _relaxed_candidates(candidates)
-        self._hs, self._hs_ids = _hyperscan_database(relaxed)
-        if not _complete(relaxed, self._hs_ids):  # a part refused: exact patterns instead
-            self._hs, self._hs_ids = _hyperscan_database(candidates)
+                candidates[_PREFILTER + i] = whole[_PREFILTER + i] = prefilter
+            split = split_untranslatable(regex)
+            if split is not None:
+                candidates[i], candidates[_PREFILTER + i] = split
+        # Most split first; when Hyperscan refuses one part of a split pattern (the other
+        # alone would miss matches), the next, less split form.
+        for tried in (_relaxed_candidates(candidates), candidates, whole):
+            self._hs, self._hs_ids = _hyperscan_database(tried)
+            if _complete(tried, self._hs_ids):
+                break
         hs_set = set(self._hs_ids)
         self._confirm = {
             i - _PREFILTER: re2.compile(regexes[i - _PREFILTER], _OPTIONS)
