@@ -163,6 +163,23 @@ def test_classify_file(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-
     assert run.code == 3 and f"{bad}:1: not JSON" in run.err
 
 
+def test_classify_text_that_is_not_utf8(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # A JSON escape of a lone surrogate, and undecodable bytes in an argument (which Python
+    # hands over as surrogateescape): read with U+FFFD in place, classified, written out.
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"message": "rate limit \\ud800 exceeded", "status": 429}\n')
+    run = cli("classify", "--file", str(path), "-f", "jsonl")
+    assert run.code == 0 and run.err == ""
+    line = json.loads(run.out)
+    assert line["message"] == "rate limit \ufffd\ufffd\ufffd exceeded"
+    assert line["code"] == "RateLimitExceeded"
+    run = cli("classify", "insufficient_quota \udcff", "-f", "json")
+    assert run.code == 0 and run.err == ""
+    result = json.loads(run.out)["results"][0]
+    assert result["message"] == "insufficient_quota \ufffd"
+    assert result["code"] == "InsufficientQuota"
+
+
 def test_classify_needs_message_or_file(cli) -> None:  # type: ignore[no-untyped-def]
     run = cli("classify")
     assert run.code == 2 and "give a MESSAGE or --file" in run.err

@@ -294,3 +294,40 @@ def test_two_scans_of_classified_keep_stored_and_rerun_apart(tmp_path: Path) -> 
         "SELECT k, a.n, b.n FROM a FULL JOIN b USING (k) ORDER BY k"
     ).fetchall()
     assert found == [("provider", 1, None), ("quota", 1, 2)]
+
+
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_lines_that_are_not_utf8_are_malformed_rows(tmp_path: Path, gzipped: bool) -> None:
+    # A message cut in the middle of a character, or a line in another encoding: DuckDB cannot
+    # read it as text. It is a malformed row like any other, never dropped silently, and the
+    # rows after it keep their line numbers.
+    good = json.dumps(lobehub_row(1, "ProviderBizError", "m")).encode()
+    cut = json.dumps(lobehub_row(2, "ProviderBizError", "quota é")).encode()[:-4] + b'"}}'
+    latin = json.dumps(lobehub_row(3, "ProviderBizError", "x")).encode().replace(b"x", b"\xe9")
+    content = b"\n".join([good, cut, good, b"not json", b"", latin, good, b"[1]", good]) + b"\n"
+    path = tmp_path / ("bad.jsonl.gz" if gzipped else "bad.jsonl")
+    path.write_bytes(gzip.compress(content) if gzipped else content)
+    with pytest.raises(InputError) as info:
+        loaded([str(path)])
+    assert f"{path}:2" in info.value.message and "4 malformed in all" in info.value.message
+    con = connect()
+    report = load(con, [str(path)], LoadOptions(skip_bad_rows=True))
+    assert report.dispositions == {"analysed": 4, "malformed row": 4, "blank line": 1}
+    assert [b.line for b in load(con, [str(path)], LoadOptions(skip_bad_rows=True)).bad_rows] == [
+        2,
+        4,
+        6,
+        8,
+    ]
+    assert report.bad_rows[0].text.startswith('{"id": "op_2"')
+
+
+def test_a_line_that_is_not_utf8_among_the_first_rows_does_not_stop_detection(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "first.jsonl"
+    good = json.dumps(lobehub_row(1, "ProviderBizError", "m")).encode()
+    path.write_bytes(good + b'\n{"error": {"message": "caf\xe9"}}\n' + good + b"\n")
+    report = load(connect(), [str(path)], LoadOptions(skip_bad_rows=True))
+    assert report.dispositions == {"analysed": 2, "malformed row": 1}
+    assert [b.line for b in report.bad_rows] == [2]

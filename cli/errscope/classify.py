@@ -27,6 +27,32 @@ class Case:
     expected: str | None = None
     location: str = ""  # file:line it came from, for failure reports
 
+    def __post_init__(self) -> None:
+        # Text that cannot be UTF-8 (a lone surrogate from a JSON escape such as "\ud800", or
+        # undecodable bytes in a command-line argument) is read with U+FFFD in its place, as
+        # DuckDB reads such bytes in an export: matched and written out, never an error.
+        for name in ("message", "stored_type", "provider"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, valid_utf8(value))
+
+
+def valid_utf8(text: str) -> str:
+    """`text`, with whatever cannot be encoded as UTF-8 replaced by U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # surrogateescape gives back a command-line argument's own bytes; what is left (lone
+        # surrogates from JSON) is encoded as is and each of its bytes replaced.
+        raw = text.encode("utf-8", "surrogateescape" if _escaped_only(text) else "surrogatepass")
+        return raw.decode("utf-8", "replace")
+    return text
+
+
+def _escaped_only(text: str) -> bool:
+    """Every surrogate in `text` is one surrogateescape made (U+DC80..U+DCFF)."""
+    return all(not "\ud800" <= c <= "\udfff" or "\udc80" <= c <= "\udcff" for c in text)
+
 
 def read_cases(path: str) -> list[Case]:
     """JSON Lines of {"message", "status"?, "type"|"stored_type"?, "provider"?, "expected"?}."""

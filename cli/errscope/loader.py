@@ -8,6 +8,7 @@ because it depends on each file's schema; identifiers come only from validated m
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import tempfile
 import threading
@@ -183,6 +184,7 @@ def load(
     if options.table is not None and all(f.format != POSTGRES for f in files):
         raise UsageError("--table applies to postgresql:// inputs only")
     selects: list[str] = []
+    rejects: list[str] = []  # DuckDB's tables of the JSON Lines lines it could not read
     for fmt, gzipped, group in _group(files):
         if fmt == POSTGRES:
             from errscope.postgres import fetch
@@ -192,7 +194,11 @@ def load(
                 _profiled(fetch(con, f, fetched, progress).select, profile) for f in group
             )
         else:
-            selects.append(_profiled(_select(con, fmt, gzipped, group, mapping), profile))
+            name = f"unreadable_lines_{next(_REJECTS)}" if fmt == JSONL else None
+            rejects += [name] if name else []
+            selects.append(
+                _profiled(_select(con, fmt, gzipped, group, mapping, rejects=name), profile)
+            )
     staged = _staging_sql(
         " UNION ALL BY NAME ".join(f"({s})" for s in selects), options, profile.extras
     )
@@ -213,7 +219,9 @@ def load(
             con, files, replace(options, mapping=mapping), keep_message_for, progress
         )
     else:
-        _run(con, [*steps, _groups_sql(keep_message_for)], files, progress)
+        _run(con, steps, files, progress)
+        record_rejects(con, rejects)
+        _run(con, [_groups_sql(keep_message_for)], files, None)
     report = _account(con, files, options)
     report.rows_cached = cached_rows
     report.profile, report.profile_detected = profile.name, detected
@@ -237,11 +245,53 @@ def _select(
     gzipped: bool,
     group: list[InputFile],
     mapping: ColumnMapping,
+    rejects: str | None = None,
 ) -> str:
     paths = [f.path for f in group]
     if fmt == PARQUET:
         return parquet_select(con, paths, mapping)
-    return json_select(paths, fmt, gzipped, mapping)
+    return json_select(paths, fmt, gzipped, mapping, rejects)
+
+
+def record_rejects(con: duckdb.DuckDBPyConnection, rejects: list[str]) -> None:
+    """Count the JSON Lines lines DuckDB could not read as text as malformed rows of `staged`,
+    and list them in `unreadable_lines` (file, line, text) for the bad-row report.
+
+    A line that is not valid UTF-8 (a message cut in the middle of a character, a file in
+    another encoding) is a malformed row like any other: it stops the run, or with
+    --skip-bad-rows is skipped and counted; it is never dropped silently. A line longer than
+    MAX_LINE_BYTES stays an input error that names the limit.
+    """
+    if not rejects:  # no JSON Lines input (and `staged` may be a view)
+        return
+    con.execute(
+        "CREATE OR REPLACE TABLE unreadable_lines "
+        "(_file VARCHAR, line BIGINT, text VARCHAR, error_type VARCHAR)"
+    )
+    for name in rejects:
+        try:
+            con.execute(
+                f"INSERT INTO unreadable_lines SELECT s.file_path, e.line, e.csv_line, "
+                f"e.error_type::VARCHAR FROM {name} AS e JOIN {name}_scans AS s "
+                "USING (scan_id, file_id)"
+            )
+        except duckdb.CatalogException:  # no scan ran (nothing to read)
+            continue
+        finally:
+            _drop_rejects(con, name)
+    too_long = con.execute(
+        "SELECT _file, line FROM unreadable_lines WHERE error_type = 'LINE SIZE OVER MAXIMUM' "
+        "ORDER BY ALL LIMIT 1"
+    ).fetchall()
+    if too_long:
+        raise InputError(
+            f"a line is longer than {MAX_LINE_BYTES >> 20} MiB: {too_long[0][0]}:{too_long[0][1]}",
+            hint="split the export or shorten the stored messages",
+        )
+    con.execute(
+        f"INSERT INTO staged BY NAME SELECT _file, false AS _blank, false AS _valid, "
+        f"'{SKIP_MALFORMED}' AS _disposition FROM unreadable_lines"
+    )
 
 
 def _profiled(select: str, profile: Profile) -> str:
@@ -273,8 +323,9 @@ def detect_profile(con: duckdb.DuckDBPyConnection, files: list[InputFile]) -> Pr
             if profile in matched:
                 continue
             mapping = profile.mapping() if not profile.is_mapping_only else build_mapping()
+            rejects = f"unreadable_lines_{next(_REJECTS)}"  # left out of the sample
             sample = (
-                f"SELECT * FROM ({_select(con, fmt, gzipped, group[:1], mapping)}) "
+                f"SELECT * FROM ({_select(con, fmt, gzipped, group[:1], mapping, rejects)}) "
                 f"LIMIT {DETECT_SAMPLE_ROWS}"
             )
             try:
@@ -283,6 +334,8 @@ def detect_profile(con: duckdb.DuckDBPyConnection, files: list[InputFile]) -> Pr
                 ).fetchall()[0][0]
             except (duckdb.IOException, duckdb.InvalidInputException) as exc:
                 raise input_error(exc, group[:1]) from exc
+            finally:
+                _drop_rejects(con, rejects)
             if hits:
                 matched.append(profile)
     if len(matched) > 1:
@@ -615,17 +668,56 @@ def _first_bad_rows(
         info = by_path.get(path)
         if info is None or info.format != JSONL:
             continue
+        unreadable = _unreadable_lines(con, path)
         compression = "'gzip'" if info.gzipped else "'none'"
+        # The unreadable lines are left out of this read too: the others' numbers are moved
+        # past them.
         rows = con.execute(
             "SELECT n, left(line, 80) FROM (SELECT row_number() OVER () AS n, line FROM read_csv("
             "$path, columns = {'line': 'VARCHAR'}, delim = '', quote = '', escape = '', "
             f"header = false, auto_detect = false, compression = {compression}, "
-            f"max_line_size = {MAX_LINE_BYTES}, buffer_size = {MAX_LINE_BYTES * 2})) "
+            f"max_line_size = {MAX_LINE_BYTES}, buffer_size = {MAX_LINE_BYTES * 2}, "
+            "store_rejects = true, rejects_table = 'bad_row_rejects', "
+            "rejects_scan = 'bad_row_rejects_scans')) "
             "WHERE trim(coalesce(line, '')) <> '' AND NOT coalesce(CASE WHEN json_valid(line) "
             "THEN json_type(line) = 'OBJECT' END, false) ORDER BY n LIMIT $limit",
-            {"path": path, "limit": limit - len(found)},
+            {"path": path, "limit": limit},
         ).fetchall()
-        found.extend(BadRow(path, int(n), text or "") for n, text in rows)
+        _drop_rejects(con, "bad_row_rejects")
+        lines = [(_line_in_file(int(n), sorted(unreadable)), text or "") for n, text in rows]
+        merged = sorted([*lines, *unreadable.items()])[: limit - len(found)]
+        found.extend(BadRow(path, line, text) for line, text in merged)
         if len(found) >= limit:
             break
     return found
+
+
+def _drop_rejects(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    con.execute(f"DROP TABLE IF EXISTS {name}")
+    con.execute(f"DROP TABLE IF EXISTS {name}_scans")
+
+
+# Names of DuckDB's rejects tables: a scan appends to a table of the same name, so each read
+# that records unreadable lines gets its own.
+_REJECTS = itertools.count()
+
+
+def _unreadable_lines(con: duckdb.DuckDBPyConnection, path: str) -> dict[int, str]:
+    """Line number -> first characters of the lines of `path` DuckDB could not read as text."""
+    try:
+        rows = con.execute(
+            "SELECT line, left(text, 80) FROM unreadable_lines WHERE _file = $path",
+            {"path": path},
+        ).fetchall()
+    except duckdb.CatalogException:
+        return {}
+    return {int(line): text or "" for line, text in rows}
+
+
+def _line_in_file(n: int, left_out: list[int]) -> int:
+    """The file line of the n-th line read when the lines `left_out` (ascending) were not."""
+    line = n
+    for skipped in left_out:
+        if skipped <= line:
+            line += 1
+    return line

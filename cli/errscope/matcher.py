@@ -534,13 +534,19 @@ class Matcher:
             if kelvin in message or long_s in message:
                 append(self._re2_only(message))
                 continue
-            scan(message.encode("utf-8", "replace"), match_event_handler=handler, scratch=scratch)
+            try:
+                data = message.encode()
+            except UnicodeEncodeError:  # a lone surrogate: replaced, as matches() does
+                data = message.encode("utf-8", "replace")
+            # Positional arguments: keyword parsing cost 0.3 us of the 3.3 per message.
+            scan(data, handler, 0, None, scratch)
             if re2_set is not None:
                 hits = re2_set.Match(message)
                 if hits:
                     found.extend(re2_ids[h] for h in hits)  # type: ignore[index]
             if found:
-                found.sort()
+                if len(found) > 1:
+                    found.sort()
                 append(found[:] if found[-1] < _PREFILTER else self._confirmed(found, message))
                 found.clear()
             else:

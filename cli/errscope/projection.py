@@ -92,15 +92,29 @@ class Grouping:
     where: str = "true"
 
 
-def json_select(paths: list[str], fmt: str, gzipped: bool, mapping: ColumnMapping) -> str:
-    """Rows of JSON Lines or JSON-array files, one JSON document per row, projected."""
+def json_select(
+    paths: list[str], fmt: str, gzipped: bool, mapping: ColumnMapping, rejects: str | None = None
+) -> str:
+    """Rows of JSON Lines or JSON-array files, one JSON document per row, projected.
+
+    With `rejects`, a JSON Lines line DuckDB cannot read as text (not valid UTF-8, longer than
+    MAX_LINE_BYTES) is left out and recorded in the temporary tables `<rejects>` and
+    `<rejects>_scans` (DuckDB's store_rejects) instead of failing the statement: the caller
+    counts it (loader.record_rejects).
+    """
     compression = "'gzip'" if gzipped else "'none'"
     if fmt == JSONL:
+        kept = (
+            f", store_rejects = true, rejects_table = {sql_string(rejects)}, "
+            f"rejects_scan = {sql_string(rejects + '_scans')}"
+            if rejects
+            else ""
+        )
         source = (
             f"SELECT filename AS _file, line AS _text FROM read_csv({path_list(paths)}, "
             "columns = {'line': 'VARCHAR'}, delim = '', quote = '', escape = '', header = false, "
             f"auto_detect = false, filename = true, compression = {compression}, "
-            f"max_line_size = {MAX_LINE_BYTES}, buffer_size = {MAX_LINE_BYTES * 2})"
+            f"max_line_size = {MAX_LINE_BYTES}, buffer_size = {MAX_LINE_BYTES * 2}{kept})"
         )
     else:
         assert fmt == JSON_ARRAY
