@@ -331,3 +331,51 @@ def test_a_line_that_is_not_utf8_among_the_first_rows_does_not_stop_detection(
     report = load(connect(), [str(path)], LoadOptions(skip_bad_rows=True))
     assert report.dispositions == {"analysed": 2, "malformed row": 1}
     assert [b.line for b in report.bad_rows] == [2]
+
+
+def _binary_parquet(path: Path, errors: list[bytes], providers: list[bytes]) -> Path:
+    """Text written as plain BINARY columns, as older Hive, Go and Spark writers do."""
+    table = pa.table(
+        {
+            "id": [f"op_{i}" for i in range(len(errors))],
+            "created_at": ["2026-11-02T10:00:00Z"] * len(errors),
+            "provider": pa.array(providers, pa.binary()),
+            "error": pa.array(errors, pa.binary()),
+        }
+    )
+    pq.write_table(table, path)
+    return path
+
+
+def test_parquet_text_stored_as_binary_is_read_as_text(tmp_path: Path) -> None:
+    path = _binary_parquet(
+        tmp_path / "binary.parquet",
+        [
+            json.dumps({"type": "ProviderBizError", "message": "café quota", "body": {"status": 429}}).encode(),
+            b"plain text message",
+            b"",
+        ],
+        [b"openai", b"lobehub", b"openai"],
+    )
+    counts, rows = loaded([str(path)])
+    assert counts == {"analysed": 2, "no error recorded": 1}
+    assert rows == [
+        ("op_0", "ProviderBizError", "café quota", 429, "openai", "unknown"),
+        ("op_1", None, "plain text message", None, "lobehub", "platform"),
+    ]
+
+
+def test_parquet_binary_text_that_is_not_utf8_is_a_malformed_row(tmp_path: Path) -> None:
+    good = json.dumps({"type": "ProviderBizError", "message": "m"}).encode()
+    path = _binary_parquet(
+        tmp_path / "latin1.parquet", [good, b'{"message": "caf\xe9"}', good], [b"openai"] * 3
+    )
+    with pytest.raises(InputError) as info:
+        loaded([str(path)])
+    assert "malformed row in the input (1 malformed in all)" in info.value.message
+    counts, _ = loaded([str(path)], skip_bad_rows=True)
+    assert counts == {"analysed": 2, "malformed row": 1}
+    # Read with a JSON Lines file, the Parquet rows take the row-by-row path: the same count.
+    jsonl = write_jsonl(tmp_path / "more.jsonl", [lobehub_row(9, "ProviderBizError", "m")])
+    counts, _ = loaded([str(path), str(jsonl)], skip_bad_rows=True)
+    assert counts == {"analysed": 3, "malformed row": 1}

@@ -228,10 +228,10 @@ def load(
     report.full_rerun = profile.full_rerun
     if report.dispositions.get(SKIP_MALFORMED) and not options.skip_bad_rows:
         bad = _first_bad_rows(con, files, limit=1)
-        where = f"{bad[0].file}:{bad[0].line}: {bad[0].text!r}" if bad else "in the input"
+        where = f"at {bad[0].file}:{bad[0].line}: {bad[0].text!r}" if bad else "in the input"
         count = report.dispositions[SKIP_MALFORMED]
         raise InputError(
-            f"malformed row at {where} ({count} malformed in all)",
+            f"malformed row {where} ({count} malformed in all)",
             hint="fix the export, or pass --skip-bad-rows to count and skip such rows",
         )
     if report.dispositions.get(SKIP_MALFORMED):

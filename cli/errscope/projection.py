@@ -331,6 +331,17 @@ def parquet_select(
     except duckdb.Error as exc:
         raise input_error(exc, [InputFile(p, PARQUET, False) for p in paths]) from exc
     types = {f.name: f.type for f in schema.schema}
+    # Text written as plain BINARY (no UTF8 annotation: older Hive, Go and Spark writers) is
+    # read as text; a value that is not valid UTF-8 makes its row a malformed row.
+    binary = {n for n, t in types.items() if pa.types.is_binary(t) or pa.types.is_large_binary(t)}
+    decoded: set[str] = set()  # binary columns read as text
+
+    def column(name: str) -> tuple[str, pa.DataType]:
+        if name in binary:
+            decoded.add(name)
+            return f'TRY(decode("{name}"))', pa.string()
+        return f'"{name}"', types[name]
+
     extractor = _Extractor()
     read: list[str] = []  # top-level columns the non-timestamp fields read
     # Timestamps cast from a date/time column, in the same order as the column (UTC session).
@@ -341,7 +352,7 @@ def parquet_select(
         parts = path.split(".")
         if parts[0] not in types:
             return "NULL", None, []
-        expr, typ = f'"{parts[0]}"', types[parts[0]]
+        expr, typ = column(parts[0])
         rest = parts[1:]
         while rest and pa.types.is_struct(typ):
             names = [typ.field(i).name for i in range(typ.num_fields)]
@@ -384,19 +395,18 @@ def parquet_select(
         mapping = replace(mapping, paths={f: p for f, p in mapping.paths.items() if f in wanted})
     columns = _project(mapping, value_text, timestamp, never_null)
     if error_root and error_root in types:
-        typ = types[error_root]
+        root, typ = column(error_root)
         if error_root not in read:
             read.append(error_root)
         if _is_text(typ):
-            column = f'"{error_root}"'
-            text = f"CAST({column} AS VARCHAR)"
-            present = f"({column} IS NOT NULL AND {text} NOT IN ('', '{{}}', 'null', '\"\"'))"
+            text = f"CAST({root} AS VARCHAR)"
+            present = f"({root} IS NOT NULL AND {text} NOT IN ('', '{{}}', 'null', '\"\"'))"
             # Not JSON at all (extraction gave NULL): the text is the message itself.
-            parsed = extractor.containers.get(column)
+            parsed = extractor.containers.get(root)
             if parsed is not None:
                 plain = (
                     f"CASE WHEN {parsed[0]} IS NULL THEN CASE WHEN starts_with({text}, '\"') "
-                    f"THEN TRY({column} ->> '$') ELSE nullif(trim({text}), '') END END"
+                    f"THEN TRY({root} ->> '$') ELSE nullif(trim({text}), '') END END"
                 )
                 columns["message"] = f"coalesce({columns['message']}, {plain})"
         else:
@@ -405,11 +415,16 @@ def parquet_select(
         present = "false"
     else:
         present = "NULL"
+    valid = " AND ".join(
+        f'("{name}" IS NULL OR TRY(decode("{name}")) IS NOT NULL)' for name in sorted(decoded)
+    )
+    valid = valid or "true"
     if grouping is not None:
-        return _grouped(columns, present, extractor, grouping, paths, read, ordered)
+        return _grouped(columns, present, valid, extractor, grouping, paths, read, ordered)
     projection = ", ".join(f"{expr} AS {col}" for col, expr in columns.items())
     return (
-        f"SELECT filename AS _file, false AS _blank, true AS _valid, {present} AS _error_present, "
+        f"SELECT filename AS _file, false AS _blank, {valid} AS _valid, "
+        f"{present} AS _error_present, "
         f"{projection} FROM (SELECT *{extractor.select_list()} FROM {reader})"
     )
 
@@ -417,6 +432,7 @@ def parquet_select(
 def _grouped(
     columns: dict[str, str],
     present: str,
+    valid: str,
     extractor: _Extractor,
     grouping: Grouping,
     paths: list[str],
@@ -444,7 +460,7 @@ def _grouped(
     )
     projection = ", ".join(f"{expr} AS {col}" for col, expr in columns.items())
     return (
-        f"SELECT NULL::VARCHAR AS _file, false AS _blank, true AS _valid, "
+        f"SELECT NULL::VARCHAR AS _file, false AS _blank, {valid} AS _valid, "
         f"{present} AS _error_present, {projection}, _first_ts AS ts, _n, _first_ts, _last_ts "
         f"FROM (SELECT *{extractor.select_list()} FROM ({distinct}))"
     )
