@@ -379,3 +379,24 @@ def test_parquet_binary_text_that_is_not_utf8_is_a_malformed_row(tmp_path: Path)
     jsonl = write_jsonl(tmp_path / "more.jsonl", [lobehub_row(9, "ProviderBizError", "m")])
     counts, _ = loaded([str(path), str(jsonl)], skip_bad_rows=True)
     assert counts == {"analysed": 3, "malformed row": 1}
+
+
+def test_parquet_struct_fields_stored_as_binary_are_read_as_text(tmp_path: Path) -> None:
+    error = pa.struct([("type", pa.binary()), ("message", pa.binary())])
+    table = pa.table(
+        {
+            "id": ["op_0", "op_1", "op_2"],
+            "error": pa.array(
+                [
+                    {"type": b"ProviderBizError", "message": "café".encode()},
+                    {"type": b"ProviderBizError", "message": b"caf\xe9"},
+                    {"type": b"ProviderBizError", "message": b"quota"},
+                ],
+                error,
+            ),
+        }
+    )
+    pq.write_table(table, tmp_path / "nested.parquet")
+    counts, rows = loaded([str(tmp_path / "nested.parquet")], skip_bad_rows=True)
+    assert counts == {"analysed": 2, "malformed row": 1}
+    assert [r[2] for r in rows] == ["café", "quota"]

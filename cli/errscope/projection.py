@@ -333,14 +333,16 @@ def parquet_select(
     types = {f.name: f.type for f in schema.schema}
     # Text written as plain BINARY (no UTF8 annotation: older Hive, Go and Spark writers) is
     # read as text; a value that is not valid UTF-8 makes its row a malformed row.
-    binary = {n for n, t in types.items() if pa.types.is_binary(t) or pa.types.is_large_binary(t)}
-    decoded: set[str] = set()  # binary columns read as text
+    decoded: set[str] = set()  # binary values read as text, whose decoding must succeed
+
+    def as_text(expr: str, typ: pa.DataType) -> tuple[str, pa.DataType]:
+        if pa.types.is_binary(typ) or pa.types.is_large_binary(typ):
+            decoded.add(expr)
+            return f"TRY(decode({expr}))", pa.string()
+        return expr, typ
 
     def column(name: str) -> tuple[str, pa.DataType]:
-        if name in binary:
-            decoded.add(name)
-            return f'TRY(decode("{name}"))', pa.string()
-        return f'"{name}"', types[name]
+        return as_text(f'"{name}"', types[name])
 
     extractor = _Extractor()
     read: list[str] = []  # top-level columns the non-timestamp fields read
@@ -358,8 +360,9 @@ def parquet_select(
             names = [typ.field(i).name for i in range(typ.num_fields)]
             if rest[0] not in names:
                 return "NULL", None, []
-            typ = typ.field(rest[0]).type
-            expr = f"struct_extract({expr}, {sql_string(rest[0])})"
+            expr, typ = as_text(
+                f"struct_extract({expr}, {sql_string(rest[0])})", typ.field(rest[0]).type
+            )
             rest = rest[1:]
         return expr, typ, rest
 
@@ -416,7 +419,7 @@ def parquet_select(
     else:
         present = "NULL"
     valid = " AND ".join(
-        f'("{name}" IS NULL OR TRY(decode("{name}")) IS NOT NULL)' for name in sorted(decoded)
+        f"({raw} IS NULL OR TRY(decode({raw})) IS NOT NULL)" for raw in sorted(decoded)
     )
     valid = valid or "true"
     if grouping is not None:
