@@ -70,6 +70,14 @@ def test_analyze_writes_out_file(cli, dump: Path, tmp_path: Path) -> None:  # ty
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".errscope-")] == []
 
 
+def test_an_out_path_that_cannot_be_written_is_exit_2(cli, dump: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "taken").mkdir()
+    run = cli("analyze", str(dump), "-f", "json", "--out", str(tmp_path / "taken"))
+    assert run.code == 2 and run.out == ""
+    assert f"errscope: error: cannot write {tmp_path / 'taken'}: Is a directory" in run.err
+    assert "Traceback" not in run.err and "internal error" not in run.err
+
+
 def test_missing_input_is_exit_3(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     run = cli("analyze", str(tmp_path / "nope.jsonl"))
     assert run.code == 3 and run.out == ""

@@ -74,6 +74,32 @@ def test_write_atomic_leaves_nothing_behind_on_failure(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
 
 
+def test_write_atomic_gives_ordinary_permissions(tmp_path: Path) -> None:
+    import os
+
+    fresh = tmp_path / "fresh.csv"
+    umask = os.umask(0o022)
+    try:
+        write_atomic(str(fresh), b"x")
+    finally:
+        os.umask(umask)
+    assert fresh.stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600
+    kept = tmp_path / "kept.csv"
+    kept.write_text("old")
+    kept.chmod(0o640)
+    write_atomic(str(kept), b"new")
+    assert kept.stat().st_mode & 0o777 == 0o640
+
+
+def test_write_atomic_to_an_unwritable_target_is_a_usage_error(tmp_path: Path) -> None:
+    from errscope.errors import UsageError
+
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(UsageError, match="cannot write .*folder: Is a directory"):
+        write_atomic(str(tmp_path / "folder"), b"x")
+    assert [p.name for p in tmp_path.iterdir()] == ["folder"]
+
+
 def test_a_single_wide_row_prints_as_a_card() -> None:
     row = {f"field{i}": f"value {i}" for i in range(10)}
     report = Report("test", {}, [], [Section("one", "One", list(row), [row])])

@@ -73,42 +73,51 @@ def _special(path: str) -> bool:
     return os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path)
 
 
+def _file_mode(path: str) -> int:
+    """The permissions the written file gets: those of the file it replaces, else what `open`
+    would give a new file (0666 less the umask); mkstemp's own 0600 would hide a shared report."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def write_atomic(path: str, data: bytes) -> None:
     """Write a file whole or not at all."""
-    if _special(path):
-        with open(path, "wb") as stream:
+
+    def write(target: str) -> None:
+        with open(target, "wb") as stream:
             stream.write(data)
-        return
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise UsageError(f"cannot write {path}: folder {folder} does not exist")
-    handle, temp = tempfile.mkstemp(prefix=".errscope-", dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
+
+    write_atomic_with(path, write)
 
 
 def write_atomic_with(path: str, writer: Callable[[str], None]) -> None:
-    """Let `writer` fill a temp file next to `path`, then rename it into place."""
-    if _special(path):
-        writer(path)
-        return
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise UsageError(f"cannot write {path}: folder {folder} does not exist")
-    handle, temp = tempfile.mkstemp(prefix=".errscope-", dir=folder)
+    """Let `writer` fill a temp file next to `path`, then rename it into place; a target that
+    cannot be written (a read-only file system, a full disk, a folder in its place) is a
+    usage error naming it, and leaves no temp file behind."""
+    try:
+        if _special(path):
+            writer(path)
+            return
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise UsageError(f"cannot write {path}: folder {folder} does not exist")
+        handle, temp = tempfile.mkstemp(prefix=".errscope-", dir=folder)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
     os.close(handle)
     try:
         writer(temp)
+        os.chmod(temp, _file_mode(path))
         os.replace(temp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(temp):
             os.unlink(temp)
+        if isinstance(exc, OSError):
+            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
         raise
 
 
@@ -247,8 +256,11 @@ def write_table(report: Report, primary: str | None, color: bool) -> bytes:
             row = section.rows[0]
             width = max(len(c) for c in section.columns)
             for column in section.columns:
-                console.print(f"  {column.ljust(width)}  {_human(column, row.get(column))}",
-                              markup=False, soft_wrap=True)
+                console.print(
+                    f"  {column.ljust(width)}  {_human(column, row.get(column))}",
+                    markup=False,
+                    soft_wrap=True,
+                )
             continue
         table = Table(
             title=section.title,
