@@ -400,3 +400,64 @@ def test_parquet_struct_fields_stored_as_binary_are_read_as_text(tmp_path: Path)
     counts, rows = loaded([str(tmp_path / "nested.parquet")], skip_bad_rows=True)
     assert counts == {"analysed": 2, "malformed row": 1}
     assert [r[2] for r in rows] == ["café", "quota"]
+
+
+# 2025-11-01T12:26:40Z as epoch seconds, milliseconds, microseconds and nanoseconds (as a JSON
+# number, as digits in a string), ISO 8601 with an offset or fractions, and text that is no time.
+_STAMPS = [
+    (1762000000, "2025-11-01 12:26:40"),
+    (1762000000000, "2025-11-01 12:26:40"),
+    (1762000000000000, "2025-11-01 12:26:40"),
+    (1762000000123456789, "2025-11-01 12:26:40.123457"),
+    ("1762000000", "2025-11-01 12:26:40"),
+    ("1762000000000000", "2025-11-01 12:26:40"),
+    ("2025-11-01 20:26:40+08:00", "2025-11-01 12:26:40"),
+    ("2025-11-01T12:26:40.5Z", "2025-11-01 12:26:40.5"),
+    ("not a time", None),
+]
+
+
+def _stamp_rows() -> list[dict[str, object]]:
+    return [
+        {**lobehub_row(i, "ProviderBizError", "m"), "created_at": value}
+        for i, (value, _) in enumerate(_STAMPS)
+    ]
+
+
+def _read_stamps(path: Path) -> list[str | None]:
+    con = connect()
+    load(con, [str(path)])
+    found = con.execute("SELECT ts::VARCHAR FROM rows ORDER BY id").fetchall()
+    by_id = sorted(zip([f"op_{i}" for i in range(len(_STAMPS))], found, strict=True))
+    return [ts for _, (ts,) in by_id]
+
+
+def test_timestamps_in_json_lines(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "ts.jsonl", _stamp_rows())
+    assert _read_stamps(path) == [expected for _, expected in _STAMPS]
+
+
+def test_timestamps_in_parquet_text_and_integer_columns(tmp_path: Path) -> None:
+    text = [str(value) for value, _ in _STAMPS]
+    table = pa.table(
+        {
+            "id": [f"op_{i}" for i in range(len(_STAMPS))],
+            "created_at": text,
+            "error": [json.dumps({"type": "ProviderBizError", "message": "m"})] * len(_STAMPS),
+        }
+    )
+    pq.write_table(table, tmp_path / "text.parquet")
+    assert _read_stamps(tmp_path / "text.parquet") == [expected for _, expected in _STAMPS]
+    numbers = [(v, e) for v, e in _STAMPS if isinstance(v, int)]
+    table = pa.table(
+        {
+            "id": [f"op_{i}" for i in range(len(numbers))],
+            "created_at": pa.array([v for v, _ in numbers], pa.int64()),
+            "error": [json.dumps({"type": "ProviderBizError", "message": "m"})] * len(numbers),
+        }
+    )
+    pq.write_table(table, tmp_path / "numbers.parquet")
+    con = connect()
+    load(con, [str(tmp_path / "numbers.parquet")])
+    found = [r[0] for r in con.execute("SELECT ts::VARCHAR FROM rows ORDER BY id").fetchall()]
+    assert found == [e for _, e in numbers]

@@ -221,16 +221,21 @@ def _project(
 
 
 def _epoch(number: str) -> str:
+    """A timestamp from epoch seconds, milliseconds, microseconds or nanoseconds, told apart by
+    size (the usual cut-offs: each unit covers 1973 to 5138 before the next takes over)."""
     return (
-        f"TRY(make_timestamp(CAST(CASE WHEN abs({number}) > 1e11 THEN {number} * 1000 "
+        f"TRY(make_timestamp(CAST(CASE WHEN abs({number}) > 1e17 THEN {number} / 1000 "
+        f"WHEN abs({number}) > 1e14 THEN {number} "
+        f"WHEN abs({number}) > 1e11 THEN {number} * 1000 "
         f"ELSE {number} * 1000000 END AS BIGINT)))"
     )
 
 
 def _json_timestamp(value: str) -> str:
+    text = _text_timestamp("(" + value + " ->> '$')")
     return (
         f"CASE json_type({value}) "
-        f"WHEN 'VARCHAR' THEN CAST(TRY_CAST({value} ->> '$' AS TIMESTAMPTZ) AS TIMESTAMP) "
+        f"WHEN 'VARCHAR' THEN {text} "
         f"WHEN 'BIGINT' THEN {_epoch(f'CAST({value} AS DOUBLE)')} "
         f"WHEN 'UBIGINT' THEN {_epoch(f'CAST({value} AS DOUBLE)')} "
         f"WHEN 'DOUBLE' THEN {_epoch(f'CAST({value} AS DOUBLE)')} END"
@@ -299,9 +304,9 @@ def _unwrap_json(expr: str) -> str:
 
 
 def _text_timestamp(text: str) -> str:
-    """A timestamp from text: ISO 8601 (any offset), or epoch seconds/milliseconds digits."""
+    """A timestamp from text: ISO 8601 (any offset), or epoch digits (seconds to nanoseconds)."""
     return (
-        f"CASE WHEN regexp_full_match({text}, '[0-9]{{9,13}}') "
+        f"CASE WHEN regexp_full_match({text}, '[0-9]{{9,19}}') "
         f"THEN {_epoch(f'CAST({text} AS DOUBLE)')} "
         f"ELSE CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS TIMESTAMP) END"
     )
