@@ -129,11 +129,14 @@ def rerun(
     matched = match_into(con, registry, todo, matches, f"{prefix}matches", progress=progress)
     if matched or empty:
         con.execute(decide)
-    distinct = int(
-        con.execute(  # cached messages are distinct, so are their row ids
-            f"SELECT count(DISTINCT _known) FROM {prefix}decided_raw WHERE {wanted}"
-        ).fetchall()[0][0]  # type: ignore[index]
-    )
+    if empty:  # every wanted message was matched just now, each once
+        distinct = matched
+    else:
+        distinct = int(
+            con.execute(  # cached messages are distinct, so are their row ids
+                f"SELECT count(DISTINCT _known) FROM {prefix}decided_raw WHERE {wanted}"
+            ).fetchall()[0][0]  # type: ignore[index]
+        )
     detach(con, f"{prefix}matches")
     if row_level:
         con.execute(
