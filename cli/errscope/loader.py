@@ -8,7 +8,6 @@ because it depends on each file's schema; identifiers come only from validated m
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 import tempfile
 import threading
@@ -19,6 +18,14 @@ from datetime import datetime
 import duckdb
 
 from errscope import load_cache
+from errscope.bad_rows import (
+    SKIP_MALFORMED,
+    BadRow,
+    drop_rejects,
+    first_bad_rows,
+    record_rejects,
+    rejects_name,
+)
 from errscope.errors import InputError, UsageError
 from errscope.filters import check_filter, filter_columns
 from errscope.inputs import JSONL, PARQUET, POSTGRES, InputFile, discover
@@ -30,7 +37,6 @@ from errscope.mapping import (
 )
 from errscope.profiles import DETECT_SAMPLE_ROWS, LOBEHUB, Profile, all_profiles
 from errscope.projection import (
-    MAX_LINE_BYTES,
     Grouping,
     input_error,
     json_select,
@@ -41,7 +47,6 @@ from errscope.projection import (
 
 ANALYSED = "analysed"
 SKIP_BLANK = "blank line"
-SKIP_MALFORMED = "malformed row"
 SKIP_NO_ERROR = "no error recorded"
 SKIP_EMPTY_ERROR = "error without type or message"
 SKIP_NO_TIME = "no timestamp (time filter given)"
@@ -81,15 +86,6 @@ class LoadOptions:
     # None: recognise the profile from the input. `mapping` is the chosen profile's mapping.
     profile: Profile | None = None
     profile_detected: bool = False
-
-
-@dataclass(frozen=True)
-class BadRow:
-    """Where a malformed row is: file, 1-based line (or row) number and its first characters."""
-
-    file: str
-    line: int
-    text: str
 
 
 @dataclass
@@ -194,7 +190,7 @@ def load(
                 _profiled(fetch(con, f, fetched, progress).select, profile) for f in group
             )
         else:
-            name = f"unreadable_lines_{next(_REJECTS)}" if fmt == JSONL else None
+            name = rejects_name() if fmt == JSONL else None
             rejects += [name] if name else []
             selects.append(
                 _profiled(_select(con, fmt, gzipped, group, mapping, rejects=name), profile)
@@ -227,7 +223,7 @@ def load(
     report.profile, report.profile_detected = profile.name, detected
     report.full_rerun = profile.full_rerun
     if report.dispositions.get(SKIP_MALFORMED) and not options.skip_bad_rows:
-        bad = _first_bad_rows(con, files, limit=1)
+        bad = first_bad_rows(con, files, limit=1)
         where = f"at {bad[0].file}:{bad[0].line}: {bad[0].text!r}" if bad else "in the input"
         count = report.dispositions[SKIP_MALFORMED]
         raise InputError(
@@ -235,7 +231,7 @@ def load(
             hint="fix the export, or pass --skip-bad-rows to count and skip such rows",
         )
     if report.dispositions.get(SKIP_MALFORMED):
-        report.bad_rows = _first_bad_rows(con, files, limit=5)
+        report.bad_rows = first_bad_rows(con, files, limit=5)
     return report
 
 
@@ -251,47 +247,6 @@ def _select(
     if fmt == PARQUET:
         return parquet_select(con, paths, mapping)
     return json_select(paths, fmt, gzipped, mapping, rejects)
-
-
-def record_rejects(con: duckdb.DuckDBPyConnection, rejects: list[str]) -> None:
-    """Count the JSON Lines lines DuckDB could not read as text as malformed rows of `staged`,
-    and list them in `unreadable_lines` (file, line, text) for the bad-row report.
-
-    A line that is not valid UTF-8 (a message cut in the middle of a character, a file in
-    another encoding) is a malformed row like any other: it stops the run, or with
-    --skip-bad-rows is skipped and counted; it is never dropped silently. A line longer than
-    MAX_LINE_BYTES stays an input error that names the limit.
-    """
-    if not rejects:  # no JSON Lines input (and `staged` may be a view)
-        return
-    con.execute(
-        "CREATE OR REPLACE TABLE unreadable_lines "
-        "(_file VARCHAR, line BIGINT, text VARCHAR, error_type VARCHAR)"
-    )
-    for name in rejects:
-        try:
-            con.execute(
-                f"INSERT INTO unreadable_lines SELECT s.file_path, e.line, e.csv_line, "
-                f"e.error_type::VARCHAR FROM {name} AS e JOIN {name}_scans AS s "
-                "USING (scan_id, file_id)"
-            )
-        except duckdb.CatalogException:  # no scan ran (nothing to read)
-            continue
-        finally:
-            _drop_rejects(con, name)
-    too_long = con.execute(
-        "SELECT _file, line FROM unreadable_lines WHERE error_type = 'LINE SIZE OVER MAXIMUM' "
-        "ORDER BY ALL LIMIT 1"
-    ).fetchall()
-    if too_long:
-        raise InputError(
-            f"a line is longer than {MAX_LINE_BYTES >> 20} MiB: {too_long[0][0]}:{too_long[0][1]}",
-            hint="split the export or shorten the stored messages",
-        )
-    con.execute(
-        f"INSERT INTO staged BY NAME SELECT _file, false AS _blank, false AS _valid, "
-        f"'{SKIP_MALFORMED}' AS _disposition FROM unreadable_lines"
-    )
 
 
 def _profiled(select: str, profile: Profile) -> str:
@@ -323,7 +278,7 @@ def detect_profile(con: duckdb.DuckDBPyConnection, files: list[InputFile]) -> Pr
             if profile in matched:
                 continue
             mapping = profile.mapping() if not profile.is_mapping_only else build_mapping()
-            rejects = f"unreadable_lines_{next(_REJECTS)}"  # left out of the sample
+            rejects = rejects_name()  # unreadable lines are left out of the sample
             sample = (
                 f"SELECT * FROM ({_select(con, fmt, gzipped, group[:1], mapping, rejects)}) "
                 f"LIMIT {DETECT_SAMPLE_ROWS}"
@@ -335,7 +290,7 @@ def detect_profile(con: duckdb.DuckDBPyConnection, files: list[InputFile]) -> Pr
             except (duckdb.IOException, duckdb.InvalidInputException) as exc:
                 raise input_error(exc, group[:1]) from exc
             finally:
-                _drop_rejects(con, rejects)
+                drop_rejects(con, rejects)
             if hits:
                 matched.append(profile)
     if len(matched) > 1:
@@ -650,74 +605,3 @@ def _account(
         last_ts=last,
         source_rules=options.source_rules,
     )
-
-
-def _first_bad_rows(
-    con: duckdb.DuckDBPyConnection, files: list[InputFile], limit: int
-) -> list[BadRow]:
-    """Line numbers of the first malformed rows, found by re-reading only the offending files."""
-    offending = [
-        r[0]
-        for r in con.execute(
-            f"SELECT DISTINCT _file FROM staged WHERE _disposition = '{SKIP_MALFORMED}' ORDER BY 1"
-        ).fetchall()
-    ]
-    by_path = {f.path: f for f in files}
-    found: list[BadRow] = []
-    for path in offending:
-        info = by_path.get(path)
-        if info is None or info.format != JSONL:
-            continue
-        unreadable = _unreadable_lines(con, path)
-        compression = "'gzip'" if info.gzipped else "'none'"
-        # The unreadable lines are left out of this read too: the others' numbers are moved
-        # past them.
-        rows = con.execute(
-            "SELECT n, left(line, 80) FROM (SELECT row_number() OVER () AS n, line FROM read_csv("
-            "$path, columns = {'line': 'VARCHAR'}, delim = '', quote = '', escape = '', "
-            f"header = false, auto_detect = false, compression = {compression}, "
-            f"max_line_size = {MAX_LINE_BYTES}, buffer_size = {MAX_LINE_BYTES * 2}, "
-            "store_rejects = true, rejects_table = 'bad_row_rejects', "
-            "rejects_scan = 'bad_row_rejects_scans')) "
-            "WHERE trim(coalesce(line, '')) <> '' AND NOT coalesce(CASE WHEN json_valid(line) "
-            "THEN json_type(line) = 'OBJECT' END, false) ORDER BY n LIMIT $limit",
-            {"path": path, "limit": limit},
-        ).fetchall()
-        _drop_rejects(con, "bad_row_rejects")
-        lines = [(_line_in_file(int(n), sorted(unreadable)), text or "") for n, text in rows]
-        merged = sorted([*lines, *unreadable.items()])[: limit - len(found)]
-        found.extend(BadRow(path, line, text) for line, text in merged)
-        if len(found) >= limit:
-            break
-    return found
-
-
-def _drop_rejects(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    con.execute(f"DROP TABLE IF EXISTS {name}")
-    con.execute(f"DROP TABLE IF EXISTS {name}_scans")
-
-
-# Names of DuckDB's rejects tables: a scan appends to a table of the same name, so each read
-# that records unreadable lines gets its own.
-_REJECTS = itertools.count()
-
-
-def _unreadable_lines(con: duckdb.DuckDBPyConnection, path: str) -> dict[int, str]:
-    """Line number -> first characters of the lines of `path` DuckDB could not read as text."""
-    try:
-        rows = con.execute(
-            "SELECT line, left(text, 80) FROM unreadable_lines WHERE _file = $path",
-            {"path": path},
-        ).fetchall()
-    except duckdb.CatalogException:
-        return {}
-    return {int(line): text or "" for line, text in rows}
-
-
-def _line_in_file(n: int, left_out: list[int]) -> int:
-    """The file line of the n-th line read when the lines `left_out` (ascending) were not."""
-    line = n
-    for skipped in left_out:
-        if skipped <= line:
-            line += 1
-    return line

@@ -100,7 +100,7 @@ def json_select(
     With `rejects`, a JSON Lines line DuckDB cannot read as text (not valid UTF-8, longer than
     MAX_LINE_BYTES) is left out and recorded in the temporary tables `<rejects>` and
     `<rejects>_scans` (DuckDB's store_rejects) instead of failing the statement: the caller
-    counts it (loader.record_rejects).
+    counts it (bad_rows.record_rejects).
     """
     compression = "'gzip'" if gzipped else "'none'"
     if fmt == JSONL:
