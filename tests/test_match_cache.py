@@ -33,6 +33,7 @@ def _run(con: duckdb.DuckDBPyConnection, use_cache: bool) -> dict[str, list[int]
 def test_worker_processes_give_the_same_matches(monkeypatch: pytest.MonkeyPatch) -> None:
     expected = _run(duckdb.connect(), use_cache=False)
     monkeypatch.setattr(match_cache, "PARALLEL_MIN", 0)
+    monkeypatch.setattr(match_cache, "PARALLEL_BATCH_ROWS", 3)  # several ranges per worker
     parallel = _run(duckdb.connect(), use_cache=False)
     assert parallel == expected
     matcher = Matcher(REGISTRY.patterns)
