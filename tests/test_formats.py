@@ -105,3 +105,13 @@ def test_a_single_wide_row_prints_as_a_card() -> None:
     report = Report("test", {}, [], [Section("one", "One", list(row), [row])])
     text = render(report, Format.table).decode()
     assert "  field0  value 0\n" in text and "  field9  value 9\n" in text
+
+
+def test_tables_never_cut_paths_or_codes_but_cut_long_free_text() -> None:
+    path = "reports/weekly/errscope-2026-W41-summary.csv"
+    code = "CustomGatewayChannelTemporarilyUnavailable"
+    rows = [{"path": path, "code": code, "detail": "d" * 80, "message": "m" * 200}]
+    report = Report("test", {}, [], [Section("files", "Files", list(rows[0]), rows)])
+    text = render(report, Format.table, color=False).decode()
+    assert path in text and code in text
+    assert "d" * 80 not in text and "m" * 200 not in text and "…" in text
