@@ -120,6 +120,9 @@ def test_new_residuals_are_listed_not_failing(cli, setup, tmp_path: Path) -> Non
         (["check", "DUMP", "--baseline", "NOTBASE"], 3, "is not an errscope baseline"),
         (["check", "--corpus", "CORPUS", "--format", "yaml"], 2, "is not one of"),
         (["check", "--corpus", "CORPUS", "--tolerance", "abc"], 2, "is not a number"),
+        (["check", "--corpus", "CORPUS", "--tolerance", "-1"], 2, "must not be negative"),
+        (["check", "DUMP", "--max-fallback-share", "20"], 2, "--max-fallback-share 20 is more than 100%"),
+        (["check", "DUMP", "--baseline", "NOTBASE", "--max-code-loss", "150%"], 2, "is more than 100%"),
         (["check", "--corpus", "CORPUS", "--registry", "BADREG"], 2, "unknown field"),
     ],
 )

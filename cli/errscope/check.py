@@ -63,8 +63,11 @@ class CheckResult:
         return not any(p.failing for p in self.problems)
 
 
-def fraction(text: str, option: str, *, percent_points: bool = False) -> Fraction:
-    """Parse a threshold exactly (no float rounding at the edges)."""
+def fraction(
+    text: str, option: str, *, percent_points: bool = False, share: bool = False
+) -> Fraction:
+    """Parse a threshold exactly (no float rounding at the edges). A `share` is at most 1
+    (100%): `--max-code-loss 5` is refused rather than read as "500% may move"."""
     try:
         value = Fraction(text.strip().rstrip("%"))
     except (ValueError, ZeroDivisionError) as exc:
@@ -73,6 +76,11 @@ def fraction(text: str, option: str, *, percent_points: bool = False) -> Fractio
         value /= 100
     if value < 0:
         raise UsageError(f"{option} must not be negative")
+    if share and value > 1:
+        raise UsageError(
+            f"{option} {text.strip()} is more than 100%",
+            hint=f"give a share: {option} 0.05 or {option} 5%",
+        )
     return value
 
 

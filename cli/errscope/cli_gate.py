@@ -33,7 +33,7 @@ from errscope.formats import Format
 def baseline(
     inputs: Annotated[list[str], typer.Argument(help="Files, globs, folders, postgresql:// URLs.")],
     output: Annotated[
-        str, typer.Option("--output", "-o", help="Baseline JSON file to write.")
+        str, typer.Option("--out", "--output", "-o", help="Baseline JSON file to write.")
     ] = "errscope-baseline.json",
     registry: RegistryOpt = None,
     config: ConfigOpt = None,
@@ -132,8 +132,8 @@ def check(
         ) from exc
     limits = Limits(
         tolerance_points=fraction(tolerance, "--tolerance", percent_points=True),
-        max_code_loss=fraction(max_code_loss, "--max-code-loss"),
-        max_fallback_share=fraction(max_fallback_share, "--max-fallback-share")
+        max_code_loss=fraction(max_code_loss, "--max-code-loss", share=True),
+        max_fallback_share=fraction(max_fallback_share, "--max-fallback-share", share=True)
         if max_fallback_share is not None
         else None,
     )
