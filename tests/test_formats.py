@@ -115,3 +115,11 @@ def test_tables_never_cut_paths_or_codes_but_cut_long_free_text() -> None:
     text = render(report, Format.table, color=False).decode()
     assert path in text and code in text
     assert "d" * 80 not in text and "m" * 200 not in text and "…" in text
+
+
+def test_table_cells_are_text_not_rich_markup() -> None:
+    rows = [{"message": "[object Object]", "rows": 3}, {"message": "[GoogleGenerativeAI Error]: [bold]x", "rows": 1}]
+    report = Report("test", {}, [], [Section("m", "Messages", ["message", "rows"], rows)])
+    for color in (False, True):
+        text = render(report, Format.table, color=color).decode()
+        assert "[object Object]" in text and "[GoogleGenerativeAI Error]: [bold]x" in text

@@ -255,6 +255,7 @@ def write_table(report: Report, primary: str | None, color: bool) -> bytes:
     from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     buffer = io.StringIO()
     console = Console(
@@ -303,8 +304,8 @@ def write_table(report: Report, primary: str | None, color: bool) -> bytes:
                 max_width=_cap(column),
                 min_width=None if wide else min(natural, _cap(column)),
             )
-        for row in section.rows:
-            table.add_row(*(_human(c, row.get(c)) for c in section.columns))
+        for row in section.rows:  # as Text: "[object Object]" is a message, not Rich markup
+            table.add_row(*(Text(_human(c, row.get(c))) for c in section.columns))
         console.print()
         if section.rows:
             console.print(table)
