@@ -28,28 +28,12 @@ _WIDE_WIDTH = 60
 _LIST_TEXT = frozenset({"providers", "models", "sources", "why", "detail", "note", "description"})
 _LIST_WIDTH = 36
 _OTHER_WIDTH = 32
-# Names a reader copies: a file written, a code. Never cut, whatever their length.
-_WHOLE_TEXT = frozenset(
-    {
-        "path",
-        "file",
-        "code",
-        "from_code",
-        "to_code",
-        "stored_code",
-        "top_code",
-        "top_code_rerun",
-        "errscope_code",
-        "errscope_stored_code",
-        "pattern_code",
-    }
-)
 _CARD_COLUMNS = 8  # a single row with more columns than this prints as a card
 
 
 def _cap(column: str) -> int:
-    if column in _WHOLE_TEXT:
-        return 1_000
+    if column in ("path", "file", "code") or column.endswith("_code"):
+        return 1_000  # names a reader copies (a file written, a code): never cut
     if column in _WIDE_TEXT:
         return _WIDE_WIDTH
     return _LIST_WIDTH if column in _LIST_TEXT else _OTHER_WIDTH
